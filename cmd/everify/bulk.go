@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/everify/everify/csvio"
+	"github.com/everify/everify/verify"
+)
+
+// BulkOptions are the inputs of `everify bulk`.
+type BulkOptions struct {
+	IO       *IOStreams
+	Verify   verifyOptions
+	File     string // "-" for stdin
+	Format   string
+	Column   string
+	Output   string
+	Keep     []string
+	FailOn   []string
+	Progress string
+	Verifier func() (*verify.Verifier, error)
+	// Now is the clock for the summary (tests fix it).
+	Now func() time.Time
+}
+
+func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) *cobra.Command {
+	opts := &BulkOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "bulk [FILE|-]",
+		Short: "Verify a CSV or one-address-per-line list, streaming, keeping every input column",
+		Example: `  everify bulk list.csv > checked.csv
+  everify bulk list.csv --keep deliverable,risky -o clean.csv
+  everify bulk --format ndjson list.csv | jq -r 'select(.status=="undeliverable") | .email'
+  everify bulk --offline --fail-on undeliverable list.csv   # CI gate`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = "-"
+			if len(args) == 1 {
+				opts.File = args[0]
+			}
+			if !validFormat(opts.Format) || opts.Format == formatText {
+				return flagErrorf("invalid --format %q: want csv, ndjson or json", opts.Format)
+			}
+			switch opts.Progress {
+			case "auto", "always", "never":
+			default:
+				return flagErrorf("invalid --progress %q: want auto, always or never", opts.Progress)
+			}
+			var err error
+			if opts.Keep, err = parseMatchList("--keep", opts.Keep, false); err != nil {
+				return err
+			}
+			if opts.FailOn, err = parseMatchList("--fail-on", opts.FailOn, true); err != nil {
+				return err
+			}
+			if err := opts.Verify.validate(); err != nil {
+				return err
+			}
+			if opts.Verifier == nil {
+				opts.Verifier = opts.Verify.newVerifier
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runBulk(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", formatCSV, "output `format`: csv, ndjson, json")
+	f.StringVar(&opts.Column, "column", "", "address column: header `name` or 1-based index (default: detected)")
+	f.StringVarP(&opts.Output, "output", "o", "", "write to `file` instead of stdout")
+	f.StringSliceVar(&opts.Keep, "keep", nil, "write only rows with these `statuses` (e.g. deliverable,risky)")
+	f.StringSliceVar(&opts.FailOn, "fail-on", nil, "exit 2 if any row has one of these `statuses or reasons`")
+	f.StringVar(&opts.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
+	addVerifyFlags(f, &opts.Verify)
+	return cmd
+}
+
+// parseMatchList validates a list of statuses (and, with reasons, reasons).
+func parseMatchList(flag string, vals []string, reasons bool) ([]string, error) {
+	var out []string
+	for _, v := range vals {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			continue
+		}
+		ok := slices.Contains([]verify.Status{verify.StatusDeliverable, verify.StatusUndeliverable,
+			verify.StatusRisky, verify.StatusUnknown}, verify.Status(v))
+		if !ok && reasons {
+			ok = slices.Contains(verify.Reasons, verify.Reason(v))
+		}
+		if !ok {
+			what := "a status (deliverable, undeliverable, risky, unknown)"
+			if reasons {
+				what = "a status or a reason"
+			}
+			return nil, flagErrorf("invalid %s value %q: want %s", flag, v, what)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func matches(list []string, r *verify.Result) bool {
+	return slices.Contains(list, string(r.Status)) || slices.Contains(list, string(r.Reason))
+}
+
+// maxProblemLines bounds the malformed-row messages printed; the summary counts all.
+const maxProblemLines = 100
+
+func runBulk(ctx context.Context, opts *BulkOptions) error {
+	now := opts.Now
+	if now == nil {
+		now = testNow
+	}
+	start := now()
+	in, total, closeIn, err := openBulkInput(opts)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	rd, err := csvio.NewReader(in, csvio.Options{Column: opts.Column})
+	if err != nil {
+		name := opts.File
+		if name == "-" {
+			name = "stdin"
+		}
+		return withHint(fmt.Errorf("%s: %w", name, err), "name the address column with --column NAME or --column N")
+	}
+	if rd.Header() != nil && total > 0 {
+		total--
+	}
+
+	v, err := opts.Verifier()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+
+	var out io.Writer = opts.IO.Out
+	if opts.Output != "" && opts.Output != "-" {
+		f, err := os.Create(opts.Output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	sink, err := newBulkSink(out, opts.Format, rd)
+	if err != nil {
+		return err
+	}
+
+	bar := newProgress(opts, total)
+	sum := newSummary()
+	cache := newDedup()
+	var readErr error
+	problems := 0
+	records := func(yield func(*csvio.Record) bool) {
+		for {
+			rec, err := rd.Read()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				return
+			}
+			if !yield(rec.Clone()) {
+				return
+			}
+		}
+	}
+	work := func(ctx context.Context, rec *csvio.Record) (verify.Result, error) {
+		if rec.Problem != "" {
+			return verify.Invalid(rec.Address, "line "+itoa(rec.Line)+": "+rec.Problem), nil
+		}
+		return cache.verify(ctx, v, rec.Address)
+	}
+	failed := false
+	err = verify.Stream(ctx, opts.Verify.Workers, iter.Seq[*csvio.Record](records), work,
+		func(rec *csvio.Record, r verify.Result) error {
+			if rec.Problem != "" {
+				if problems < maxProblemLines {
+					bar.clear()
+					fmt.Fprintf(opts.IO.ErrOut, "everify: line %d: %s\n", rec.Line, rec.Problem)
+				}
+				problems++
+			}
+			sum.add(&r)
+			bar.add()
+			if matches(opts.FailOn, &r) {
+				failed = true
+			}
+			if len(opts.Keep) > 0 && !matches(opts.Keep, &r) {
+				return nil
+			}
+			return sink.write(rec, &r)
+		})
+	if cerr := sink.close(); err == nil {
+		err = cerr
+	}
+	bar.finish()
+	if problems > maxProblemLines {
+		fmt.Fprintf(opts.IO.ErrOut, "everify: … and %d more malformed rows\n", problems-maxProblemLines)
+	}
+	sum.duplicates = cache.hits()
+	sum.malformed = problems
+	sum.print(opts.IO.ErrOut, now().Sub(start), v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
+	reportPortBlocked(opts.IO, v)
+	switch {
+	case err != nil:
+		return err
+	case readErr != nil:
+		return fmt.Errorf("reading input: %w", readErr)
+	case failed:
+		return &exitCodeError{exitFail}
+	}
+	return nil
+}
+
+// testNow is the clock of bulk summaries; tests replace it.
+var testNow = time.Now
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// openBulkInput opens the input and, for a regular file, counts its lines for the
+// progress bar's total (-1 when unknown).
+func openBulkInput(opts *BulkOptions) (io.Reader, int64, func(), error) {
+	if opts.File == "-" {
+		return opts.IO.In, -1, func() {}, nil
+	}
+	f, err := os.Open(opts.File)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	total := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && wantProgress(opts) {
+		if n, err := csvio.CountLines(f); err == nil {
+			total = int64(n)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, 0, nil, err
+		}
+	}
+	return f, total, func() { f.Close() }, nil
+}
+
+func wantProgress(opts *BulkOptions) bool {
+	return opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.ErrTTY)
+}
+
+// bulkSink writes bulk results in the chosen format.
+type bulkSink struct {
+	csv  *csvio.Writer
+	res  resultWriter
+	vals []string
+}
+
+func newBulkSink(w io.Writer, format string, rd *csvio.Reader) (*bulkSink, error) {
+	if format != formatCSV {
+		return &bulkSink{res: newResultWriter(w, format, false)}, nil
+	}
+	cw := csvio.NewWriter(w, rd.Delimiter(), rd.BOM())
+	if err := cw.WriteHeader(rd.Header(), rd.Fields(), resultColumns); err != nil {
+		return nil, err
+	}
+	return &bulkSink{csv: cw}, nil
+}
+
+func (s *bulkSink) write(rec *csvio.Record, r *verify.Result) error {
+	if s.res != nil {
+		return s.res.Write(r)
+	}
+	s.vals = resultValues(s.vals[:0], r)
+	return s.csv.WriteRecord(rec, s.vals)
+}
+
+func (s *bulkSink) close() error {
+	if s.res != nil {
+		return s.res.Close()
+	}
+	return s.csv.Flush()
+}
+
+// dedup verifies each normalized address once and replays the result for duplicates.
+// It remembers the most recent addresses only (two generations of dedupGeneration), so
+// memory stays flat on inputs of any length.
+type dedup struct {
+	mu        sync.Mutex
+	cur, prev map[string]*dedupEntry
+	nhits     int
+}
+
+type dedupEntry struct {
+	done chan struct{}
+	r    verify.Result
+	err  error
+}
+
+const dedupGeneration = 20000
+
+func newDedup() *dedup { return &dedup{cur: make(map[string]*dedupEntry)} }
+
+func (d *dedup) verify(ctx context.Context, v *verify.Verifier, input string) (verify.Result, error) {
+	syn := verify.ParseAddress(input, verify.ParseOptions{AllowIPLiteral: v.AllowIPLiteral})
+	if !syn.Valid {
+		return v.Verify(ctx, input)
+	}
+	key := syn.Email()
+	d.mu.Lock()
+	e := d.cur[key]
+	if e == nil {
+		if e = d.prev[key]; e != nil {
+			d.cur[key] = e
+		}
+	}
+	if e != nil {
+		d.nhits++
+		d.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return verify.Result{}, ctx.Err()
+		}
+		if e.err != nil {
+			return v.Verify(ctx, input)
+		}
+		r := e.r
+		r.Input = input
+		return r, nil
+	}
+	e = &dedupEntry{done: make(chan struct{})}
+	if len(d.cur) >= dedupGeneration {
+		d.prev, d.cur = d.cur, make(map[string]*dedupEntry, dedupGeneration)
+	}
+	d.cur[key] = e
+	d.mu.Unlock()
+	e.r, e.err = v.Verify(ctx, input)
+	close(e.done)
+	return e.r, e.err
+}
+
+func (d *dedup) hits() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.nhits
+}
+
+// progress wraps the progress bar; a nil bar does nothing.
+type progress struct{ bar *progressbar.ProgressBar }
+
+func newProgress(opts *BulkOptions, total int64) *progress {
+	if !wantProgress(opts) {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(opts.IO.ErrOut),
+		progressbar.OptionSetDescription("verifying"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("addr"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)}
+}
+
+func (p *progress) add() {
+	if p.bar != nil {
+		p.bar.Add(1)
+	}
+}
+
+func (p *progress) clear() {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/everify/everify/verify"
+)
+
+// Output formats.
+const (
+	formatText   = "text"
+	formatJSON   = "json"
+	formatNDJSON = "ndjson"
+	formatCSV    = "csv"
+)
+
+func validFormat(f string) bool {
+	switch f {
+	case formatText, formatJSON, formatNDJSON, formatCSV:
+		return true
+	}
+	return false
+}
+
+// resultColumns are the columns CSV output appends (SPEC.md, bulk).
+var resultColumns = []string{"status", "reason", "email_normalized", "disposable", "role",
+	"free", "catch_all", "suggestion", "mx", "smtp_code"}
+
+// resultValues returns r's values for resultColumns, appending to dst.
+func resultValues(dst []string, r *verify.Result) []string {
+	code := ""
+	if r.SMTP.Code != 0 {
+		code = strconv.Itoa(r.SMTP.Code)
+	}
+	return append(dst, string(r.Status), string(r.Reason), r.Email,
+		strconv.FormatBool(r.Disposable), strconv.FormatBool(r.Role), strconv.FormatBool(r.Free),
+		strconv.FormatBool(r.SMTP.CatchAll), r.Suggestion, r.SMTP.MX, code)
+}
+
+// resultWriter writes results one by one in a format; Close finishes the document.
+type resultWriter interface {
+	Write(r *verify.Result) error
+	Close() error
+}
+
+func newResultWriter(w io.Writer, format string, color bool) resultWriter {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch format {
+	case formatJSON:
+		return &jsonWriter{w: bw}
+	case formatNDJSON:
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false) // "<" stays "<": addresses often come as "Name <addr>"
+		return &ndjsonWriter{w: bw, enc: enc}
+	case formatCSV:
+		return &csvWriter{w: bw, cw: csv.NewWriter(bw)}
+	default:
+		return &textWriter{w: bw, color: color}
+	}
+}
+
+type ndjsonWriter struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+func (n *ndjsonWriter) Write(r *verify.Result) error {
+	if err := n.enc.Encode(r); err != nil {
+		return err
+	}
+	return n.w.Flush() // a pipeline sees each record as soon as it is done
+}
+func (n *ndjsonWriter) Close() error { return n.w.Flush() }
+
+// jsonWriter streams a JSON array, one record per line.
+type jsonWriter struct {
+	w   *bufio.Writer
+	n   int
+	buf bytes.Buffer
+}
+
+func (j *jsonWriter) Write(r *verify.Result) error {
+	j.buf.Reset()
+	enc := json.NewEncoder(&j.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	sep := ",\n"
+	if j.n == 0 {
+		sep = "[\n"
+	}
+	j.n++
+	j.w.WriteString(sep)
+	j.w.Write(bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")))
+	return j.w.Flush()
+}
+
+func (j *jsonWriter) Close() error {
+	if j.n == 0 {
+		j.w.WriteString("[")
+	}
+	j.w.WriteString("\n]\n")
+	return j.w.Flush()
+}
+
+type csvWriter struct {
+	w   *bufio.Writer
+	cw  *csv.Writer
+	n   int
+	buf []string
+}
+
+func (c *csvWriter) Write(r *verify.Result) error {
+	if c.n == 0 {
+		c.cw.Write(append([]string{"input"}, resultColumns...))
+	}
+	c.n++
+	c.buf = resultValues(append(c.buf[:0], r.Input), r)
+	c.cw.Write(c.buf)
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+func (c *csvWriter) Close() error {
+	if c.n == 0 {
+		c.cw.Write(append([]string{"input"}, resultColumns...))
+		c.cw.Flush()
+	}
+	return c.w.Flush()
+}
+
+// textWriter is for people: one line per address, a second with the details.
+type textWriter struct {
+	w     *bufio.Writer
+	color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiGreen  = "\x1b[32m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiGrey   = "\x1b[90m"
+)
+
+func (t *textWriter) Write(r *verify.Result) error {
+	mark, col := "?", ansiGrey
+	switch r.Status {
+	case verify.StatusDeliverable:
+		mark, col = "✓", ansiGreen
+	case verify.StatusUndeliverable:
+		mark, col = "✗", ansiRed
+	case verify.StatusRisky:
+		mark, col = "!", ansiYellow
+	}
+	status := fmt.Sprintf("%s %-13s", mark, r.Status)
+	if t.color {
+		status = col + status + ansiReset
+	}
+	addr := r.Email
+	if addr == "" {
+		addr = strings.TrimSpace(r.Input)
+		if addr == "" {
+			addr = strconv.Quote(r.Input)
+		}
+	}
+	fmt.Fprintf(t.w, "%s %s  %s\n", status, addr, r.Reason)
+	var details []string
+	switch {
+	case r.Syntax.Error != "":
+		details = append(details, r.Syntax.Error)
+	case r.Domain.Error != "":
+		details = append(details, r.Domain.Error)
+	}
+	if r.SMTP.Checked || r.SMTP.Message != "" {
+		var b strings.Builder
+		if r.SMTP.Code != 0 {
+			fmt.Fprintf(&b, "%d ", r.SMTP.Code)
+			if r.SMTP.EnhancedCode != "" {
+				b.WriteString(r.SMTP.EnhancedCode + " ")
+			}
+		}
+		b.WriteString(r.SMTP.Message)
+		if r.SMTP.MX != "" {
+			b.WriteString(" (" + r.SMTP.MX)
+			if r.SMTP.TLS {
+				b.WriteString(", TLS")
+			}
+			b.WriteString(")")
+		}
+		details = append(details, strings.TrimSpace(b.String()))
+	}
+	var flags []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{r.Disposable, "disposable"}, {r.Role, "role"}, {r.Free, "free"},
+		{r.SMTP.CatchAll, "catch-all"}, {r.Syntax.SMTPUTF8, "smtputf8"}} {
+		if f.on {
+			flags = append(flags, f.name)
+		}
+	}
+	if len(flags) > 0 {
+		details = append(details, "flags: "+strings.Join(flags, ", "))
+	}
+	if r.Suggestion != "" {
+		details = append(details, "did you mean "+r.Suggestion+"?")
+	}
+	if len(details) > 0 {
+		fmt.Fprintf(t.w, "  %s\n", strings.Join(details, " · "))
+	}
+	return t.w.Flush()
+}
+
+func (t *textWriter) Close() error { return t.w.Flush() }

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/smtpprobe"
+	"github.com/everify/everify/verify"
+)
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, ios *IOStreams) int {
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	path := "everify"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return exitCode(err, ios, path)
+}
+
+func newRootCmd(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "everify",
+		Short: "Verify email addresses without sending mail",
+		Long: `everify answers "will mail to this address be delivered?" as deliverable,
+undeliverable, risky or unknown, with a precise reason: syntax (RFC 5321/6531,
+IDNA), DNS (MX, implicit MX, null MX), lists (disposable, role, free, typos) and
+an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       versionString(),
+	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
+	root.SetVersionTemplate("{{.Version}}\n")
+	// Flags not given on the command line are read from EVERIFY_* variables.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
+	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios))
+	return root
+}
+
+// verifyOptions are the flags common to check and bulk.
+type verifyOptions struct {
+	Offline        bool
+	NoSMTP         bool
+	Resolvers      []string
+	DNSTimeout     time.Duration
+	HELO           string
+	From           string
+	SMTPPort       int
+	SMTPTimeout    time.Duration
+	Proxy          string
+	Workers        int
+	PerMX          int
+	RcptPerConn    int
+	MaxRejects     int
+	GreylistRetry  time.Duration
+	NoCatchAll     bool
+	AllowFile      string
+	DenyFile       string
+	AllowIPLiteral bool
+	ListsDir       string // where `everify lists update` keeps downloaded lists
+	NoListUpdates  bool   // use the embedded lists only
+}
+
+func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
+	fs.BoolVar(&o.Offline, "offline", false, "syntax and lists only: no network at all")
+	fs.BoolVar(&o.NoSMTP, "no-smtp", false, "skip the SMTP stage (syntax, DNS and lists only)")
+	fs.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server `host[:port]` (repeatable; default: /etc/resolv.conf)")
+	fs.DurationVar(&o.DNSTimeout, "dns-timeout", 5*time.Second, "timeout per DNS query")
+	fs.StringVar(&o.HELO, "helo", "", "EHLO `name` (default: this host's FQDN)")
+	fs.StringVar(&o.From, "from", "", "envelope sender `address` for the probe, \"<>\" for the null sender (default: verify@<helo name>)")
+	fs.IntVar(&o.SMTPPort, "smtp-port", 25, "TCP port of mail exchangers")
+	fs.DurationVar(&o.SMTPTimeout, "smtp-timeout", 15*time.Second, "timeout per SMTP command, connect included")
+	fs.StringVar(&o.Proxy, "proxy", "", "SOCKS5 proxy `URL` for SMTP connections: socks5://[user:pass@]host:port")
+	fs.IntVar(&o.Workers, "workers", 64, "addresses verified at once")
+	fs.IntVar(&o.PerMX, "per-mx", 2, "simultaneous SMTP sessions per mail server")
+	fs.IntVar(&o.RcptPerConn, "rcpt-per-conn", 20, "recipients probed on one SMTP session before reconnecting")
+	fs.IntVar(&o.MaxRejects, "max-rejects", 8, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
+	fs.DurationVar(&o.GreylistRetry, "greylist-retry", 0, "wait this long and retry once after a temporary (4xx) failure (0: off)")
+	fs.BoolVar(&o.NoCatchAll, "no-catch-all", false, "skip the catch-all probe")
+	fs.StringVar(&o.AllowFile, "allow", "", "`file` of addresses or domains always treated as deliverable (not probed)")
+	fs.StringVar(&o.DenyFile, "deny", "", "`file` of addresses or domains always treated as undeliverable (reason denied)")
+	fs.BoolVar(&o.AllowIPLiteral, "allow-ip-literal", false, "accept address literals (user@[192.0.2.1]) and probe that address")
+	fs.StringVar(&o.ListsDir, "lists-dir", "", "`dir` of updated lists (default: the user cache dir, see 'everify lists show')")
+	fs.BoolVar(&o.NoListUpdates, "no-list-updates", false, "use only the lists embedded in the binary")
+}
+
+func (o *verifyOptions) validate() error {
+	switch {
+	case o.Workers < 1:
+		return flagErrorf("invalid --workers %d: must be at least 1", o.Workers)
+	case o.PerMX < 1:
+		return flagErrorf("invalid --per-mx %d: must be at least 1", o.PerMX)
+	case o.RcptPerConn < 1:
+		return flagErrorf("invalid --rcpt-per-conn %d: must be at least 1", o.RcptPerConn)
+	case o.MaxRejects < 1:
+		return flagErrorf("invalid --max-rejects %d: must be at least 1", o.MaxRejects)
+	case o.SMTPPort < 1 || o.SMTPPort > 65535:
+		return flagErrorf("invalid --smtp-port %d", o.SMTPPort)
+	case o.DNSTimeout <= 0 || o.SMTPTimeout <= 0:
+		return flagErrorf("timeouts must be positive")
+	case o.GreylistRetry < 0:
+		return flagErrorf("invalid --greylist-retry %v", o.GreylistRetry)
+	}
+	return nil
+}
+
+// newVerifier builds the Verifier the flags describe.
+func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
+	v := &verify.Verifier{
+		AllowIPLiteral: o.AllowIPLiteral,
+		NoCatchAll:     o.NoCatchAll,
+		GreylistRetry:  o.GreylistRetry,
+		PerMX:          o.PerMX,
+		RcptPerConn:    o.RcptPerConn,
+		MaxRejects:     o.MaxRejects,
+	}
+	var err error
+	if v.Lists, err = loadLists(o.ListsDir, o.NoListUpdates); err != nil {
+		return nil, err
+	}
+	if v.Allow, err = loadMatcher(o.AllowFile, "--allow"); err != nil {
+		return nil, err
+	}
+	if v.Deny, err = loadMatcher(o.DenyFile, "--deny"); err != nil {
+		return nil, err
+	}
+	if o.Offline {
+		return v, nil
+	}
+	v.DNS, err = dnscheck.NewResolver(o.Resolvers, o.DNSTimeout)
+	if err != nil {
+		return nil, withHint(err, "name a DNS server with --resolver HOST[:PORT], or use --offline")
+	}
+	if o.NoSMTP {
+		return v, nil
+	}
+	helo := o.HELO
+	if helo == "" {
+		helo = hostFQDN()
+	}
+	from := o.From
+	switch from {
+	case "":
+		from = "verify@" + helo
+	case "<>":
+		from = ""
+	}
+	p := &smtpprobe.Prober{Port: o.SMTPPort, HELO: helo, From: from, Timeout: o.SMTPTimeout}
+	if o.Proxy != "" {
+		if p.Dial, err = smtpprobe.SOCKS5Dialer(o.Proxy, o.SMTPTimeout); err != nil {
+			return nil, flagErrorf("invalid --proxy: %v", err)
+		}
+	}
+	v.SMTP = p
+	// Bound one address: DNS rounds, up to three exchangers, the catch-all probe.
+	v.AddressTimeout = 4*o.DNSTimeout + 8*o.SMTPTimeout
+	return v, nil
+}
+
+func loadMatcher(path, flag string) (*verify.Matcher, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	defer f.Close()
+	m, err := verify.LoadMatcher(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return m, nil
+}
+
+// hostFQDN returns this host's fully-qualified name for EHLO: the hostname, canonicalized
+// through the system resolver when it has no dot.
+func hostFQDN() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "localhost.localdomain"
+	}
+	if strings.Contains(h, ".") {
+		return strings.TrimSuffix(h, ".")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if cname, err := net.DefaultResolver.LookupCNAME(ctx, h); err == nil {
+		if c := strings.TrimSuffix(cname, "."); strings.Contains(c, ".") {
+			return c
+		}
+	}
+	return h
+}
+
+// portBlockedHint is printed once when every SMTP connection of a run timed out.
+const portBlockedHint = "every SMTP connection timed out: outbound port 25 looks blocked " +
+	"(most cloud providers and ISPs block it); probe through a host that can reach port 25 " +
+	"with --proxy socks5://host:port, or skip the SMTP stage with --no-smtp"
+
+func reportPortBlocked(ios *IOStreams, v *verify.Verifier) {
+	if v != nil && v.Stats().PortBlocked() {
+		fmt.Fprintf(ios.ErrOut, "everify: hint: %s\n", portBlockedHint)
+	}
+}
+
+var errNoAddresses = errors.New("no addresses given")

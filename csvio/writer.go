@@ -1,0 +1,197 @@
+package csvio
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Writer writes CSV output: each input record byte-for-byte followed by result columns.
+// It buffers; call [Writer.Flush] at the end. Errors are sticky: after a failed write
+// every later call returns the same error.
+type Writer struct {
+	// EOL terminates the synthesized header and records read without a terminator (the
+	// last line of a file lacking a final newline), so the output always ends with a
+	// line terminator. NewWriter sets "\n"; set it to [Reader.EOL] for CRLF inputs.
+	EOL string
+
+	bw      *bufio.Writer
+	delim   byte
+	bom     bool
+	started bool
+	names   []string
+	fields  int // input fields per row, from WriteHeader: short rows are padded to it
+}
+
+// NewWriter returns a Writer using delim (',' when 0) that starts its output with a
+// UTF-8 byte order mark when bom is true.
+func NewWriter(w io.Writer, delim byte, bom bool) *Writer {
+	if delim == 0 {
+		delim = ','
+	}
+	return &Writer{EOL: "\n", bw: bufio.NewWriterSize(w, 64<<10), delim: delim, bom: bom}
+}
+
+func (w *Writer) start() {
+	if !w.started {
+		w.started = true
+		if w.bom {
+			w.bw.Write(bomUTF8)
+		}
+	}
+}
+
+// WriteHeader writes the header line: the input header's bytes as read, or for an input
+// without a header a synthesized one — "email" for a plain list (fields ≤ 1),
+// "column1".."columnN" for a headerless CSV of N fields — followed by the result
+// column names. A result name equal to an input column name or an earlier result name
+// (case-insensitively, trimmed) is prefixed "everify_" until unique, so no input column
+// is ever shadowed; [Writer.ResultNames] returns the names written.
+func (w *Writer) WriteHeader(header *Record, fields int, resultNames []string) error {
+	w.start()
+	var input []string
+	if header != nil {
+		input = headerNames(header, w.delim)
+		w.fields = len(input)
+	} else {
+		w.fields = max(fields, 1)
+		if fields <= 1 {
+			input = []string{"email"}
+		} else {
+			for i := range fields {
+				input = append(input, "column"+strconv.Itoa(i+1))
+			}
+		}
+	}
+	taken := make(map[string]bool, len(input)+len(resultNames))
+	for _, n := range input {
+		taken[strings.ToLower(strings.TrimSpace(n))] = true
+	}
+	w.names = w.names[:0]
+	for _, n := range resultNames {
+		for taken[strings.ToLower(strings.TrimSpace(n))] {
+			n = "everify_" + n
+		}
+		taken[strings.ToLower(strings.TrimSpace(n))] = true
+		w.names = append(w.names, n)
+	}
+
+	var eol string
+	if header != nil {
+		w.writeRaw(header)
+		eol = string(header.EOL)
+	} else {
+		for i, n := range input {
+			if i > 0 {
+				w.bw.WriteByte(w.delim)
+			}
+			w.writeField(n)
+		}
+	}
+	for _, n := range w.names {
+		w.bw.WriteByte(w.delim)
+		w.writeField(n)
+	}
+	if eol == "" {
+		eol = w.EOL
+	}
+	_, err := w.bw.WriteString(eol)
+	return err
+}
+
+// ResultNames returns the result column names written by the last WriteHeader, after
+// renaming to avoid collisions.
+func (w *Writer) ResultNames() []string { return w.names }
+
+// headerNames returns the unquoted cells of a header record.
+func headerNames(h *Record, delim byte) []string {
+	sc := newScanner(delim, '\n')
+	if h.plain {
+		sc.scanLine(h.Raw, true)
+	} else {
+		sc.scan(h.Raw, true)
+	}
+	names := make([]string, len(sc.spans))
+	for i, sp := range sc.spans {
+		names[i] = value(h.Raw, sp)
+	}
+	return names
+}
+
+// WriteRecord writes rec.Raw byte-for-byte, then each value as one more field (quoted
+// per RFC 4180 only when it holds the delimiter, a quote, CR or LF), then rec.EOL, or
+// w.EOL when the record had none.
+//
+// A few additions keep the output parseable and its result columns aligned, never
+// removing an input byte: a line of a plain list that is not a valid CSV field (say
+// `Doe, Jane <jane@example.org>`) is written quoted; a record ending inside an
+// unterminated quoted field gets the closing quote it lacked, so it cannot swallow the
+// rows that follow; and when values are given, a row with fewer fields than the header
+// (an empty line, a ragged row) is padded with empty fields so the values land under
+// their names. A row with more fields than the header is written as is.
+func (w *Writer) WriteRecord(rec *Record, values []string) error {
+	w.start()
+	w.writeRaw(rec)
+	if len(values) > 0 && !rec.plain {
+		for range w.fields - rec.Fields {
+			w.bw.WriteByte(w.delim)
+		}
+	}
+	for _, v := range values {
+		w.bw.WriteByte(w.delim)
+		w.writeField(v)
+	}
+	var err error
+	if len(rec.EOL) > 0 {
+		_, err = w.bw.Write(rec.EOL)
+	} else {
+		_, err = w.bw.WriteString(w.EOL)
+	}
+	return err
+}
+
+func (w *Writer) writeRaw(rec *Record) {
+	raw := rec.Raw
+	if rec.plain && needsQuote(raw, w.delim) && !isQuotedField(raw) {
+		writeQuoted(w.bw, raw)
+		return
+	}
+	w.bw.Write(raw)
+	if rec.open {
+		w.bw.WriteByte('"')
+	}
+}
+
+// needsQuote reports whether s must be quoted as a CSV field.
+func needsQuote[T string | []byte](s T, delim byte) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == delim || c == '"' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *Writer) writeField(v string) {
+	if !needsQuote(v, w.delim) {
+		w.bw.WriteString(v)
+		return
+	}
+	writeQuoted(w.bw, v)
+}
+
+// writeQuoted writes v as a quoted field, doubling its quotes.
+func writeQuoted[T string | []byte](bw *bufio.Writer, v T) {
+	bw.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' {
+			bw.WriteByte('"')
+		}
+		bw.WriteByte(v[i])
+	}
+	bw.WriteByte('"')
+}
+
+// Flush writes buffered output to the underlying writer.
+func (w *Writer) Flush() error { return w.bw.Flush() }

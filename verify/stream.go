@@ -1,0 +1,94 @@
+package verify
+
+import (
+	"context"
+	"iter"
+	"sync"
+)
+
+// Stream runs work on each item of items with at most workers calls in flight and calls
+// emit with the results in input order, from the calling goroutine, as soon as an item
+// and every item before it are done. Results wait in a window of 4×workers, so memory
+// stays flat however long the input and however slow one item is.
+//
+// Stream stops taking items when ctx ends, when work returns an error (which work must
+// only do when ctx ended) or when emit returns an error; it then returns that error once
+// every started call has returned. Results already emitted are final; a result after the
+// first failed item is never emitted, so the output is always an in-order prefix.
+func Stream[T any](ctx context.Context, workers int, items iter.Seq[T],
+	work func(context.Context, T) (Result, error), emit func(T, Result) error) error {
+	if workers < 1 {
+		workers = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type outcome struct {
+		r   Result
+		err error
+	}
+	type job struct {
+		item T
+		out  chan outcome // buffered: a worker never waits for the writer
+	}
+	order := make(chan job, 4*workers)
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				r, err := work(ctx, j.item)
+				j.out <- outcome{r, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for it := range items {
+			j := job{item: it, out: make(chan outcome, 1)}
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				j.out <- outcome{err: ctx.Err()}
+				return
+			}
+		}
+	}()
+
+	var err error
+	for j := range order {
+		o := <-j.out
+		if err != nil {
+			continue // draining after a failure
+		}
+		if o.err != nil {
+			err = o.err
+			cancel()
+			continue
+		}
+		if e := emit(j.item, o.r); e != nil {
+			err = e
+			cancel()
+		}
+	}
+	wg.Wait()
+	if err == nil {
+		// The producer may have stopped early because the parent ctx ended.
+		err = ctx.Err()
+	}
+	return err
+}
+
+// VerifyAll verifies inputs with at most workers in flight and calls emit with the
+// results in input order. Errors are those of [Stream].
+func (v *Verifier) VerifyAll(ctx context.Context, workers int, inputs iter.Seq[string], emit func(Result) error) error {
+	return Stream(ctx, workers, inputs, v.Verify, func(_ string, r Result) error { return emit(r) })
+}

@@ -1,0 +1,287 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/smtpprobe"
+)
+
+// A Verifier checks email addresses. The zero value is an offline verifier (syntax and
+// lists only) using the embedded lists. It is safe for concurrent use; share one per run,
+// so that each domain is looked up, and its catch-all status probed, once, and so that
+// recipients of one mail server share SMTP sessions. Call [Verifier.Close] when done.
+//
+// Fields must not be changed after the first call to Verify.
+type Verifier struct {
+	// DNS looks up mail exchangers. Nil means offline: no network at all, SMTP skipped.
+	DNS *dnscheck.Resolver
+	// SMTP probes mail exchangers. Nil means the SMTP stage is skipped (smtp_skipped).
+	SMTP *smtpprobe.Prober
+	// Lists are the disposable/free/role/popular lists. Nil means [EmbeddedLists].
+	Lists *Lists
+	// Allow and Deny match addresses or domains always treated as deliverable (allowed,
+	// no probing) or undeliverable (denied). Deny wins. Nil matches nothing.
+	Allow, Deny *Matcher
+	// AllowIPLiteral accepts user@[192.0.2.1] and probes that address directly.
+	AllowIPLiteral bool
+	// NoCatchAll skips the catch-all probe.
+	NoCatchAll bool
+	// GreylistRetry, when positive, waits that long and retries once an address that got a
+	// temporary (4xx) failure.
+	GreylistRetry time.Duration
+	// PerMX bounds simultaneous SMTP sessions to one MX host; 0 means 2.
+	PerMX int
+	// RcptPerConn is how many recipients one SMTP session probes before it is closed and a
+	// new one opened; 0 means 20.
+	RcptPerConn int
+	// MaxRejects is how many rejected recipients one session takes before a fresh session
+	// is opened, to stay under servers' error limits (Postfix delays every reply after 10
+	// errors and disconnects after 20); 0 means 8.
+	MaxRejects int
+	// MaxMXHosts bounds the MX hosts tried for one domain, in preference order; 0 means 3.
+	MaxMXHosts int
+	// Linger is how long an idle SMTP session stays open waiting for more recipients of
+	// its mail server; 0 means 500ms.
+	Linger time.Duration
+	// AddressTimeout bounds the total time spent on one address; 0 means 2 minutes
+	// (plus GreylistRetry).
+	AddressTimeout time.Duration
+
+	initOnce sync.Once
+	lists    *Lists
+	pool     *smtpPool
+}
+
+func (v *Verifier) init() {
+	v.initOnce.Do(func() {
+		v.lists = v.Lists
+		if v.lists == nil {
+			v.lists = EmbeddedLists()
+		}
+		if v.SMTP != nil {
+			v.pool = newSMTPPool(v)
+		}
+	})
+}
+
+// Verify runs the stages in order (syntax, DNS, lists, SMTP) and returns the first
+// verdict. It returns a non-nil error only if ctx ends first; every other failure, a
+// timeout or a DNS error included, is reported as the Result's Reason.
+func (v *Verifier) Verify(ctx context.Context, input string) (Result, error) {
+	v.init()
+	start := time.Now()
+	r, err := v.verify(ctx, input)
+	if err != nil {
+		return Result{}, err
+	}
+	r.finish(start)
+	return r, nil
+}
+
+// Invalid returns the result for an input known to be unusable before parsing, such as a
+// malformed CSV row: status undeliverable, reason invalid_syntax, with msg as syntax.error.
+func Invalid(input, msg string) Result {
+	r := Result{Input: input, Syntax: Syntax{Error: msg}}
+	r.setReason(ReasonInvalidSyntax)
+	r.finish(time.Now())
+	return r
+}
+
+func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
+	r := Result{Input: input}
+	syn := ParseAddress(input, ParseOptions{AllowIPLiteral: v.AllowIPLiteral})
+	r.Syntax = syn
+	if !syn.Valid {
+		r.setReason(ReasonInvalidSyntax)
+		return r, nil
+	}
+	r.Email = syn.Email()
+	domain := syn.ASCIIDomain
+	literal := syn.Literal.IsValid()
+	if !literal {
+		r.Role = v.lists.Role(syn.Local)
+		r.Free = v.lists.Free(domain)
+		r.Disposable = v.lists.Disposable(domain)
+		if s := v.lists.Suggest(domain); s != "" {
+			r.Suggestion = syn.Local + "@" + s
+		}
+	}
+	switch {
+	case v.Deny.Match(syn.Local, domain):
+		r.setReason(ReasonDenied)
+		return r, nil
+	case v.Allow.Match(syn.Local, domain):
+		r.setReason(ReasonAllowed)
+		return r, nil
+	case !literal && IsReservedDomain(domain):
+		r.setReason(ReasonReservedDomain)
+		return r, nil
+	}
+	if v.DNS == nil {
+		if r.Disposable {
+			r.setReason(ReasonDisposable)
+		} else {
+			r.setReason(ReasonSMTPSkipped)
+		}
+		return r, nil
+	}
+
+	timeout := v.AddressTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout+v.GreylistRetry)
+	defer cancel()
+
+	var hosts []dnscheck.Host
+	if literal {
+		hosts = []dnscheck.Host{{Name: syn.ASCIIDomain, Addrs: []netip.Addr{syn.Literal}}}
+	} else {
+		mx, err := v.DNS.LookupMX(actx, domain)
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, ctx.Err()
+			}
+			r.Domain.Error = err.Error()
+			r.setReason(ReasonDNSError)
+			return r, nil
+		}
+		r.Domain.ImplicitMX = mx.ImplicitMX
+		r.Domain.NullMX = mx.NullMX
+		for _, h := range mx.Hosts {
+			r.Domain.MX = append(r.Domain.MX, MXHost{Host: h.Name, Pref: h.Pref})
+		}
+		switch {
+		case mx.NXDomain:
+			r.Domain.Error = "domain does not exist (NXDOMAIN)"
+			r.setReason(ReasonNoSuchDomain)
+			return r, nil
+		case mx.NullMX:
+			r.setReason(ReasonNullMX)
+			return r, nil
+		case len(mx.Hosts) == 0:
+			if len(mx.Unresolved) > 0 {
+				r.Domain.Error = "no MX host resolves to an address"
+			} else {
+				r.Domain.Error = "no MX and no A/AAAA records"
+			}
+			r.setReason(ReasonNoMailServer)
+			return r, nil
+		}
+		hosts = mx.Hosts
+	}
+	if r.Disposable {
+		r.setReason(ReasonDisposable)
+		return r, nil
+	}
+	if v.pool == nil {
+		r.setReason(ReasonSMTPSkipped)
+		return r, nil
+	}
+	err := v.probe(actx, &r, hosts)
+	if err != nil && ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	return r, nil
+}
+
+// probe runs the SMTP stage for r, whose syntax and DNS stages passed.
+func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) error {
+	wire := r.Syntax.Local + "@" + r.Syntax.ASCIIDomain
+	req := &rcptReq{addr: wire, domain: r.Syntax.ASCIIDomain, utf8: r.Syntax.SMTPUTF8}
+	out, err := v.pool.submit(ctx, hosts, req)
+	if err != nil {
+		return v.probeCanceled(r, err)
+	}
+	if out.retryable() && v.GreylistRetry > 0 {
+		t := time.NewTimer(v.GreylistRetry)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return v.probeCanceled(r, ctx.Err())
+		}
+		req = &rcptReq{addr: wire, domain: r.Syntax.ASCIIDomain, utf8: r.Syntax.SMTPUTF8}
+		if out, err = v.pool.submit(ctx, hosts, req); err != nil {
+			return v.probeCanceled(r, err)
+		}
+	}
+	out.fill(r)
+	if out.reason != "" {
+		r.setReason(out.reason)
+		return nil
+	}
+	if !out.reply.Positive() {
+		r.setReason(ClassifyReply(out.step, out.reply))
+		return nil
+	}
+	r.setReason(ReasonAccepted)
+	if v.NoCatchAll {
+		return nil
+	}
+	ca, err := v.pool.catchAll(ctx, hosts, r.Syntax.ASCIIDomain, r.Syntax.SMTPUTF8)
+	if err != nil {
+		// An inconclusive catch-all probe never turns an accepted recipient into catch_all.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}
+	if ca == catchAllYes {
+		r.SMTP.CatchAll = true
+		r.setReason(ReasonCatchAll)
+	}
+	return nil
+}
+
+// probeCanceled records that the per-address deadline ended the probe. The caller
+// reports cancellation of its own ctx as an error instead.
+func (v *Verifier) probeCanceled(r *Result, err error) error {
+	r.setReason(ReasonSMTPTimeout)
+	r.SMTP.Message = "no verdict within the per-address time limit"
+	return err
+}
+
+// Close ends the SMTP sessions kept open for more recipients (QUIT) and waits for them.
+// The Verifier must not be used afterwards.
+func (v *Verifier) Close() error {
+	v.init()
+	if v.pool != nil {
+		v.pool.close()
+	}
+	return nil
+}
+
+// Stats counts the network work of a Verifier, for summaries and benchmarks.
+type Stats struct {
+	DNSQueries      int64 // queries sent by the DNS resolver
+	Sessions        int64 // SMTP sessions opened (greeting completed)
+	RoundTrips      int64 // SMTP replies waited for (a pipelined group counts once)
+	ConnectAttempts int64 // TCP connections tried to mail servers
+	ConnectTimeouts int64 // of those, how many timed out
+	ConnectFailures int64 // of those, how many failed in any way (refused, unreachable, timeout)
+}
+
+// Stats returns the counters so far.
+func (v *Verifier) Stats() Stats {
+	v.init()
+	var s Stats
+	if v.DNS != nil {
+		s.DNSQueries = v.DNS.Queries()
+	}
+	if v.pool != nil {
+		v.pool.stats(&s)
+	}
+	return s
+}
+
+// PortBlocked reports whether outbound SMTP looks blocked: connections were tried and
+// every one of them timed out (what a firewall dropping port 25 looks like).
+func (s Stats) PortBlocked() bool {
+	return s.ConnectAttempts > 0 && s.ConnectTimeouts == s.ConnectAttempts
+}
