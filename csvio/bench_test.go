@@ -41,6 +41,7 @@ func BenchmarkReadWrite(b *testing.B) {
 			b.ReportAllocs()
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
+			cpu0 := cpuTime()
 			for b.Loop() {
 				r, err := NewReader(bytes.NewReader(in.data), Options{})
 				if err != nil {
@@ -63,9 +64,11 @@ func BenchmarkReadWrite(b *testing.B) {
 					b.Fatalf("%d rows", n)
 				}
 			}
+			cpu := cpuTime() - cpu0
 			runtime.ReadMemStats(&ms1)
 			rows := float64(b.N) * benchRows
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+			b.ReportMetric(float64(cpu)/rows, "cpu-ns/row")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/rows, "allocs/row")
 		})
 	}
@@ -76,6 +79,7 @@ func BenchmarkRead(b *testing.B) {
 	data := benchCSV()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		r, err := NewReader(bytes.NewReader(data), Options{})
 		if err != nil {
@@ -88,6 +92,7 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(float64(b.N)*benchRows), "ns/row")
+	b.ReportMetric(float64(cpuTime()-cpu0)/(float64(b.N)*benchRows), "cpu-ns/row")
 }
 
 // BenchmarkCountLines measures the progress-total pre-pass.

@@ -218,6 +218,8 @@ func (r *Reader) Read() (*Record, error) {
 		var res scanResult
 		if r.plain {
 			res = r.sc.scanLine(b, r.eof)
+		} else if simple, ok := r.sc.scanSimple(b); ok {
+			res = simple
 		} else {
 			res = r.sc.scan(b, r.eof)
 		}

@@ -22,6 +22,9 @@ type Writer struct {
 	started bool
 	names   []string
 	fields  int // input fields per row, from WriteHeader: short rows are padded to it
+	line    []byte
+	special [256]bool // bytes that force quoting: the delimiter, '"', CR, LF
+	wDelim  uint64    // delim broadcast
 }
 
 // NewWriter returns a Writer using delim (',' when 0) that starts its output with a
@@ -30,7 +33,11 @@ func NewWriter(w io.Writer, delim byte, bom bool) *Writer {
 	if delim == 0 {
 		delim = ','
 	}
-	return &Writer{EOL: "\n", bw: bufio.NewWriterSize(w, 64<<10), delim: delim, bom: bom}
+	wr := &Writer{EOL: "\n", bw: bufio.NewWriterSize(w, 64<<10), delim: delim, bom: bom, wDelim: broadcast(delim)}
+	for _, c := range []byte{delim, '"', '\r', '\n'} {
+		wr.special[c] = true
+	}
+	return wr
 }
 
 func (w *Writer) start() {
@@ -77,26 +84,27 @@ func (w *Writer) WriteHeader(header *Record, fields int, resultNames []string) e
 		w.names = append(w.names, n)
 	}
 
-	var eol string
+	line := w.line[:0]
 	if header != nil {
-		w.writeRaw(header)
-		eol = string(header.EOL)
+		line = w.appendRaw(line, header)
 	} else {
 		for i, n := range input {
 			if i > 0 {
-				w.bw.WriteByte(w.delim)
+				line = append(line, w.delim)
 			}
-			w.writeField(n)
+			line = w.appendField(line, n)
 		}
 	}
 	for _, n := range w.names {
-		w.bw.WriteByte(w.delim)
-		w.writeField(n)
+		line = append(line, w.delim)
+		line = w.appendField(line, n)
 	}
-	if eol == "" {
-		eol = w.EOL
+	if header != nil && len(header.EOL) > 0 {
+		line = append(line, header.EOL...)
+	} else {
+		line = append(line, w.EOL...)
 	}
-	_, err := w.bw.WriteString(eol)
+	_, err := w.bw.Write(line)
 	return err
 }
 
@@ -132,35 +140,55 @@ func headerNames(h *Record, delim byte) []string {
 // their names. A row with more fields than the header is written as is.
 func (w *Writer) WriteRecord(rec *Record, values []string) error {
 	w.start()
-	w.writeRaw(rec)
+	// Build the line in bufio's free space (the AvailableBuffer idiom: no extra copy),
+	// flushing first when it may not fit; a line longer than the buffer goes through
+	// w.line instead.
+	need := 2*len(rec.Raw) + 2 + len(rec.EOL) + len(w.EOL) + max(w.fields-rec.Fields, 0)
+	for _, v := range values {
+		need += 2*len(v) + 3
+	}
+	var line []byte
+	switch {
+	case need <= w.bw.Available():
+		line = w.bw.AvailableBuffer()
+	case need <= w.bw.Size():
+		if err := w.bw.Flush(); err != nil {
+			return err
+		}
+		line = w.bw.AvailableBuffer()
+	default:
+		line = w.line[:0]
+	}
+	line = w.appendRaw(line, rec)
 	if len(values) > 0 && !rec.plain {
 		for range w.fields - rec.Fields {
-			w.bw.WriteByte(w.delim)
+			line = append(line, w.delim)
 		}
 	}
 	for _, v := range values {
-		w.bw.WriteByte(w.delim)
-		w.writeField(v)
+		line = append(line, w.delim)
+		line = w.appendField(line, v)
 	}
-	var err error
 	if len(rec.EOL) > 0 {
-		_, err = w.bw.Write(rec.EOL)
+		line = append(line, rec.EOL...)
 	} else {
-		_, err = w.bw.WriteString(w.EOL)
+		line = append(line, w.EOL...)
 	}
+	_, err := w.bw.Write(line)
 	return err
 }
 
-func (w *Writer) writeRaw(rec *Record) {
+// appendRaw appends the record's bytes, quoted or closed as WriteRecord describes.
+func (w *Writer) appendRaw(dst []byte, rec *Record) []byte {
 	raw := rec.Raw
 	if rec.plain && needsQuote(raw, w.delim) && !isQuotedField(raw) {
-		writeQuoted(w.bw, raw)
-		return
+		return appendQuoted(dst, raw)
 	}
-	w.bw.Write(raw)
+	dst = append(dst, raw...)
 	if rec.open {
-		w.bw.WriteByte('"')
+		dst = append(dst, '"')
 	}
+	return dst
 }
 
 // needsQuote reports whether s must be quoted as a CSV field.
@@ -173,24 +201,42 @@ func needsQuote[T string | []byte](s T, delim byte) bool {
 	return false
 }
 
-func (w *Writer) writeField(v string) {
-	if !needsQuote(v, w.delim) {
-		w.bw.WriteString(v)
-		return
+func (w *Writer) appendField(dst []byte, v string) []byte {
+	if w.mustQuote(v) {
+		return appendQuoted(dst, v)
 	}
-	writeQuoted(w.bw, v)
+	return append(dst, v...)
 }
 
-// writeQuoted writes v as a quoted field, doubling its quotes.
-func writeQuoted[T string | []byte](bw *bufio.Writer, v T) {
-	bw.WriteByte('"')
+// mustQuote reports whether v holds the delimiter, a quote, CR or LF.
+func (w *Writer) mustQuote(v string) bool {
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := load64(v, i)
+		if zeroBytes(x^w.wDelim)|zeroBytes(x^wQuote)|zeroBytes(x^wCR)|zeroBytes(x^wLF) != 0 {
+			return true
+		}
+	}
+	for ; i < len(v); i++ {
+		if w.special[v[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+var wCR, wLF = broadcast('\r'), broadcast('\n')
+
+// appendQuoted appends v as a quoted field, doubling its quotes.
+func appendQuoted[T string | []byte](dst []byte, v T) []byte {
+	dst = append(dst, '"')
 	for i := 0; i < len(v); i++ {
 		if v[i] == '"' {
-			bw.WriteByte('"')
+			dst = append(dst, '"')
 		}
-		bw.WriteByte(v[i])
+		dst = append(dst, v[i])
 	}
-	bw.WriteByte('"')
+	return append(dst, '"')
 }
 
 // Flush writes buffered output to the underlying writer.

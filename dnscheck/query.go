@@ -82,11 +82,14 @@ func (r *Resolver) query(ctx context.Context, name, qname string, qtype uint16) 
 	var last *Error
 	for range r.attempts() {
 		for _, server := range r.Servers {
-			msg, err := r.exchange(ctx, qname, qtype, server)
 			if cerr := ctxErr(ctx); cerr != nil {
 				return nil, ctxError(name, typ, server, cerr)
 			}
+			msg, err := r.exchange(ctx, qname, qtype, server)
 			if err != nil {
+				if cerr := ctxErr(ctx); cerr != nil {
+					return nil, ctxError(name, typ, server, cerr)
+				}
 				last = &Error{Name: name, Type: typ, Server: server, Rcode: -1, Timeout: isTimeout(err), Err: err}
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -130,6 +131,9 @@ func validName(k string) error {
 // answer could be had: an [*Error] (also for ctx's end, wrapping ctx.Err()) or
 // an [ErrInvalidName]. The returned MX is shared by all callers and must not be
 // modified.
+//
+// The domain's CNAME chain is followed; NXDOMAIN for its last name sets NXDomain
+// (RFC 6604 §3: the response code is about the end of the chain).
 //
 // Null MX: an MX record whose exchange is the root "." marks the domain as
 // NullMX, whatever its preference and even beside other MX records (which
@@ -283,8 +287,11 @@ func (r *Resolver) lookupMX(ctx context.Context, domain string) (*MX, error) {
 		})
 	}
 	wg.Wait()
-	if err := ctxErr(ctx); err != nil {
-		return nil, ctxError(domain, "MX", "", err)
+	// A host lookup cut short by ctx would be cached as unresolved: give up.
+	if slices.ContainsFunc(results, func(rs result) bool { return rs.err != nil }) {
+		if err := ctxErr(ctx); err != nil {
+			return nil, ctxError(domain, "MX", "", err)
+		}
 	}
 	var firstErr error
 	for i, c := range cands {
@@ -310,38 +317,36 @@ func (r *Resolver) lookupMX(ctx context.Context, domain string) (*MX, error) {
 
 func (r *Resolver) lookupHost(ctx context.Context, host string) ([]netip.Addr, error) {
 	var (
-		wg        sync.WaitGroup
-		v6        []dns.RR
-		nx6       bool
-		err6      error
-		v4, nx4   = []dns.RR(nil), false
-		err4      error
-		maxAddrs  = r.maxAddrs()
-		addrs     []netip.Addr
-		addUnique = func(a netip.Addr) {
-			if len(addrs) < maxAddrs && !slices.Contains(addrs, a) {
-				addrs = append(addrs, a)
-			}
-		}
+		wg         sync.WaitGroup
+		v4, v6     []dns.RR
+		nx4, nx6   bool
+		err4, err6 error
 	)
 	wg.Go(func() { v6, nx6, err6 = r.follow(ctx, host, dns.TypeAAAA) })
 	v4, nx4, err4 = r.follow(ctx, host, dns.TypeA)
 	wg.Wait()
-	if err := ctxErr(ctx); err != nil {
-		return nil, ctxError(host, "A", "", err)
+	if err4 != nil || err6 != nil {
+		// An answer cut short by ctx must not be cached as the whole answer.
+		if err := ctxErr(ctx); err != nil {
+			return nil, ctxError(host, "A", "", err)
+		}
+	}
+	maxAddrs := r.maxAddrs()
+	var addrs []netip.Addr
+	add := func(ip net.IP) {
+		a, ok := netip.AddrFromSlice(ip)
+		if ok && len(addrs) < maxAddrs && !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
 	}
 	for _, rr := range v4 {
 		if a, ok := rr.(*dns.A); ok {
-			if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
-				addUnique(ip)
-			}
+			add(a.A.To4())
 		}
 	}
 	for _, rr := range v6 {
 		if a, ok := rr.(*dns.AAAA); ok {
-			if ip, ok := netip.AddrFromSlice(a.AAAA.To16()); ok {
-				addUnique(ip)
-			}
+			add(a.AAAA.To16())
 		}
 	}
 	switch {

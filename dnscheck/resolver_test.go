@@ -106,6 +106,19 @@ func TestLookupMX(t *testing.T) {
 			queries: map[string]int{"a.d.test. A": 0},
 		},
 		{
+			name:   "root MX target at another preference is null MX",
+			zone:   `d.test. MX 10 .`,
+			domain: "d.test",
+			nullMX: true,
+		},
+		{
+			name: "domain CNAME to a missing name is NXDOMAIN",
+			zone: `
+				d.test. CNAME gone.test.`,
+			domain: "d.test",
+			nx:     true,
+		},
+		{
 			name:    "NXDOMAIN",
 			zone:    `other.test. A 127.0.0.1`,
 			domain:  "gone.test",

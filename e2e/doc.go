@@ -9,7 +9,6 @@
 //
 // EVERIFY_BIN selects a prebuilt binary (default: built from ./cmd/everify).
 // EVERIFY_E2E_SKIP=1 turns "cannot build the environment" into a skip instead of a
-// failure. EVERIFY_E2E_KEEP=1 keeps the work directory (configs and logs).
-// EVERIFY_E2E_STRICT_POLITENESS=1 also asserts that the bulk run never reaches
-// Postfix's error limits. The servers' configuration is under testdata/e2e/.
+// failure. EVERIFY_E2E_KEEP=1 keeps the work directory (configs, logs, everify's
+// output). The servers' configuration is under testdata/e2e/.
 package e2e

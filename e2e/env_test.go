@@ -221,9 +221,9 @@ func buildEverify(dir string) (string, error) {
 		}
 		return abs, nil
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = "/usr/local/go/bin/go"
 	}
 	out := filepath.Join(dir, "everify")
 	cmd := exec.Command(gobin, "build", "-o", out, "./cmd/everify")
@@ -599,7 +599,9 @@ func (w *world) everify(t *testing.T, timeout time.Duration, args ...string) (st
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "NO_COLOR=1")
+	// A private cache dir: lists a developer fetched with "everify lists update" must
+	// not change the flags under test.
+	cmd.Env = append(cmd.Env, "NO_COLOR=1", "XDG_CACHE_HOME="+filepath.Join(w.dir, "cache"))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	start := time.Now()

@@ -50,7 +50,7 @@ cleanup() { [ -z "$created_policy" ] || $sudo rm -f "$policy"; }
 trap cleanup EXIT
 
 retry 3 $sudo apt-get update -q
-retry 3 $sudo apt-get install -y -q --no-install-recommends \
+retry 3 $sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=120 \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need[@]}"
 
 # Belt and braces: if a system instance is running anyway, stop it.

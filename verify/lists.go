@@ -23,8 +23,27 @@ import (
 // The reference lists are compiled into the binary; data/SOURCES.md says where each
 // comes from and data/LICENSES holds the upstream license texts that must ship with them.
 //
-//go:embed data/*.txt data/SOURCES.md
+//go:embed data/*.txt data/SOURCES.md data/LICENSES/*.txt
 var embeddedData embed.FS
+
+// ThirdPartyNotices returns the upstream license texts of the embedded lists
+// (data/LICENSES), each under a header naming its file. The MIT licenses among them
+// require the notice to accompany copies of the data, the binary included.
+func ThirdPartyNotices() string {
+	entries, err := embeddedData.ReadDir("data/LICENSES")
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		data, err := embeddedData.ReadFile("data/LICENSES/" + e.Name())
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", e.Name(), bytes.TrimSpace(data))
+	}
+	return b.String()
+}
 
 // File names of the reference lists, in embedded data/ and in a [LoadLists] directory.
 const (
@@ -62,7 +81,8 @@ type ListInfo struct {
 
 // Lists holds the reference lists: disposable domains (with an allowlist), free
 // providers, role local parts and the popular domains used for typo suggestions.
-// It is immutable after construction and safe for concurrent use.
+// It is immutable after construction and safe for concurrent use. The zero Lists holds
+// empty lists: it matches and suggests nothing.
 type Lists struct {
 	disposable map[string]struct{}
 	allow      map[string]struct{}
@@ -567,6 +587,9 @@ func genericSLDMax(n int) int {
 }
 
 func (s *suggester) suggest(domain string) string {
+	if s.known == nil {
+		return "" // zero Lists
+	}
 	d := lowerDomain(domain)
 	if len(d) > 253 || !plainASCIIDomain(d) || s.known(d) {
 		return ""

@@ -378,6 +378,22 @@ func TestEmbeddedListsInfo(t *testing.T) {
 	}
 }
 
+func TestZeroLists(t *testing.T) {
+	var l Lists
+	if l.Disposable("mailinator.com") || l.Free("gmail.com") || l.Role("info") || l.Suggest("gmial.com") != "" || l.Info() != nil {
+		t.Error("zero Lists matched something")
+	}
+}
+
+func TestThirdPartyNotices(t *testing.T) {
+	n := ThirdPartyNotices()
+	for _, want := range []string{"Kiko Beats", "Mixmax, Inc", "Received Inc", "CC0", "Permission is hereby granted"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("ThirdPartyNotices() lacks %q", want)
+		}
+	}
+}
+
 func TestEmbeddedListsConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {

@@ -250,9 +250,10 @@ embedded list, so a truncated download or an error page is refused) and write th
 atomically into the user cache directory, or --lists-dir. Later runs use them instead
 of the embedded lists; --no-list-updates goes back to the embedded ones.
 
-LIST is one of: ` + strings.Join(aliases, ", ") + ` (default: all). The allowlist and the free
-list are pinned to the snapshot's commit (see SOURCES.md: the allowlist is frozen
-upstream, and the free list's newer versions mix in disposable domains).`,
+LIST is one of: ` + strings.Join(aliases, ", ") + ` (default: all).
+The allowlist and the free list are pinned to the snapshot's commit (see SOURCES.md:
+the allowlist is frozen upstream, and newer versions of the free list mix in
+disposable domains).`,
 		Example: `  everify lists update
   everify lists update disposable
   everify lists update --lists-dir /srv/everify/lists`,
@@ -521,15 +522,32 @@ func jsArrayStrings(src string) ([]string, error) {
 	var out []string
 	for _, a := range arrays {
 		for _, line := range strings.Split(a[1], "\n") {
-			if i := strings.Index(line, "//"); i >= 0 && !strings.ContainsAny(line[:i], `'"`) {
-				line = line[:i]
-			}
-			for _, m := range jsString.FindAllStringSubmatch(line, -1) {
+			for _, m := range jsString.FindAllStringSubmatch(stripJSComment(line), -1) {
 				out = append(out, m[1]+m[2])
 			}
 		}
 	}
 	return out, nil
+}
+
+// stripJSComment cuts a `//` line comment, outside quotes, off line.
+func stripJSComment(line string) string {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '/' && i+1 < len(line) && line[i+1] == '/':
+			return line[:i]
+		}
+	}
+	return line
 }
 
 // validDomain reports whether d is a lower-case ASCII domain of at least two LDH labels
@@ -693,15 +711,19 @@ func runListsShow(opts *ListsShowOptions) error {
 	default:
 		fmt.Fprintf(out, "lists dir: %s (not used: %s)\n", c.Dir, c.Why)
 	}
+	countW := len("ENTRIES")
+	for _, r := range reports {
+		countW = max(countW, len(thousands(r.Entries)))
+	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LIST\tENTRIES\tDATE\tAGE\tSOURCE")
 	for _, r := range reports {
 		src := "embedded " + r.Source
 		if !r.Embedded {
-			src = r.Path + " ← " + r.Source
+			src = r.Path + " (from " + r.Source + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, thousands(r.Entries), r.Date.UTC().Format(time.DateOnly),
-			age(now().Sub(r.Date)), src)
+		fmt.Fprintf(tw, "%s\t%*s\t%s\t%s\t%s\n", r.Name, countW, thousands(r.Entries),
+			r.Date.UTC().Format(time.DateOnly), age(now().Sub(r.Date)), src)
 	}
 	return tw.Flush()
 }

@@ -51,7 +51,7 @@ an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 	root.SetVersionTemplate("{{.Version}}\n")
 	// Flags not given on the command line are read from EVERIFY_* variables.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
-	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios))
+	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
 	return root
 }
 

@@ -1,0 +1,712 @@
+package fakes
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// smtpTimeout bounds every read and write of a [MXFarm.Host] server, so a
+// stuck client cannot hold a session forever (cleanup closes them anyway).
+const smtpTimeout = 30 * time.Second
+
+// stopTimeout bounds how long cleanup waits for a server's goroutines.
+const stopTimeout = 10 * time.Second
+
+// MXFarm runs fake mail servers on several loopback addresses sharing one TCP
+// port, because the prober uses one port for all MX hosts (--smtp-port). Its
+// methods must be called from the test goroutine.
+//
+// Addresses other than 127.0.0.1 need an OS that routes all of 127.0.0.0/8 to
+// the loopback interface, as Linux does.
+type MXFarm struct {
+	// Port is the TCP port every host of the farm listens on. It may change
+	// while hosts are added (see [MXFarm.Host]), so read it after the last
+	// Host or Scripted call.
+	Port int
+
+	t testing.TB
+
+	mu      sync.Mutex
+	res     net.Listener // holds 127.0.0.1:Port, so that no other farm picks Port
+	resUsed bool         // res is the listener of the 127.0.0.1 host
+	servers []*Server
+}
+
+// NewMXFarm returns an empty farm whose Port is free on 127.0.0.1. The farm
+// keeps 127.0.0.1:Port bound until cleanup (it becomes the listener of a host
+// on 127.0.0.1, if one is added), so farms of tests running in parallel never
+// share a port. It calls t.Fatal if it cannot listen.
+func NewMXFarm(t testing.TB) *MXFarm {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("fakes: MX farm: %v", err)
+	}
+	f := &MXFarm{Port: ln.Addr().(*net.TCPAddr).Port, t: t, res: ln}
+	// Registered first, so it runs after every server's cleanup.
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.resUsed {
+			f.res.Close()
+		}
+	})
+	return f
+}
+
+func (f *MXFarm) port() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Port
+}
+
+// Config configures a well-behaved server started by [MXFarm.Host]. The zero
+// value accepts no recipient: every RCPT gets the Unknown reply.
+//
+// Addresses and domains are matched case-insensitively. A RCPT's reply is,
+// in order: Replies[addr]; the greylisting 450 if Greylist is set and addr
+// is new; go-smtp's "250 2.0.0" if addr is in Mailboxes or its domain in
+// CatchAll; otherwise Unknown.
+//
+// Errors are counted per session as Postfix does for smtpd_soft_error_limit
+// and smtpd_hard_error_limit: each 4xx/5xx reply this package gives to MAIL
+// or RCPT (MailReply, rejected or greylisted recipients) counts one. go-smtp's
+// own protocol errors (bad syntax, RCPT before MAIL, ...) are not counted.
+type Config struct {
+	// Mailboxes are the accepted recipients, "local@domain".
+	Mailboxes []string
+	// CatchAll are domains that accept any local part.
+	CatchAll []string
+	// Replies are per-recipient replies, keyed by address (any case),
+	// checked before anything else: e.g. {552, "5.2.2", "Mailbox full"},
+	// {550, "5.2.1", "Mailbox disabled"}, {450, "4.7.1", "Try later"}.
+	// A 2xx reply accepts the recipient with that text.
+	Replies map[string]Reply
+	// Unknown is the reply to any other recipient. Nil means Postfix's
+	// "550 5.1.1 <addr>: Recipient address rejected: User unknown in
+	// virtual mailbox table".
+	Unknown *Reply
+	// Banner, if non-nil, is sent at connect instead of the 220 greeting,
+	// after which the server closes the connection (e.g. 554 5.7.1 for a
+	// blocklisted client). Such a server never reaches go-smtp.
+	Banner *Reply
+	// MailReply, if non-nil, is the reply to every MAIL FROM (e.g. 553
+	// 5.7.1 sender rejected). Nil accepts the sender.
+	MailReply *Reply
+	// SMTPUTF8 makes EHLO advertise SMTPUTF8 (RFC 6531). Without it go-smtp
+	// answers 504 5.5.4 to MAIL FROM with the SMTPUTF8 parameter.
+	SMTPUTF8 bool
+	// NoPipelining removes PIPELINING from the EHLO reply; go-smtp always
+	// advertises it, so the server deletes that line on the wire. Commands
+	// sent pipelined anyway are still processed in order. It cannot be
+	// combined with TLS (the EHLO after STARTTLS is encrypted by go-smtp
+	// itself, out of this package's reach): Host calls t.Fatal.
+	NoPipelining bool
+	// TLS, if non-nil, makes EHLO advertise STARTTLS, handled by go-smtp
+	// with this config (see [TLSConfig]).
+	TLS *tls.Config
+	// Latency delays the server's first write after each read that brought
+	// data from the client, and its banner: one simulated round trip per
+	// time the client waits, so a pipelined group of commands pays it once,
+	// as over a real network. 0 means no delay.
+	Latency time.Duration
+	// SoftErrorLimit, if > 0, is like Postfix's smtpd_soft_error_limit:
+	// once a session has made this many errors, the server sleeps
+	// ErrorSleep before each reply to EHLO, MAIL, RCPT and RSET (and before
+	// the 421 of HardErrorLimit).
+	SoftErrorLimit int
+	// ErrorSleep is the delay of SoftErrorLimit; it defaults to 1s
+	// (Postfix's smtpd_error_sleep_time) when SoftErrorLimit > 0.
+	ErrorSleep time.Duration
+	// HardErrorLimit, if > 0, is like Postfix's smtpd_hard_error_limit:
+	// right after the reply that brings a session's errors to this many,
+	// the server sends "421 4.7.0 <Hostname> Error: too many errors" and
+	// disconnects. The 421 goes out before the server waits for the client
+	// again, or, if the client had already pipelined more commands, before
+	// the next EHLO, MAIL, RCPT, RSET or DATA is handled (a pipelined NOOP,
+	// VRFY or QUIT gets go-smtp's reply first).
+	HardErrorLimit int
+	// MaxSessions, if > 0, makes the server call t.Errorf whenever more
+	// than this many of its sessions are open at once. A session counts as
+	// open from accept until the server closes it or sees that the client
+	// closed it (TCP CLOSE_WAIT, checked on Linux), so a client that
+	// closes one connection before dialing the next never trips it.
+	MaxSessions int
+	// Greylist makes the first RCPT for each address (per server, not in
+	// Replies) answer "450 4.7.1 <addr>: Recipient address rejected:
+	// Greylisted, ..." (postgrey's wording); later RCPTs for it are
+	// answered normally.
+	Greylist bool
+	// Hostname is the server's name in its banner, EHLO reply and 421. It
+	// defaults to "mx-127-0-0-2.fakes.test" for 127.0.0.2, and so on.
+	Hostname string
+}
+
+// Reply is an SMTP reply: Code 250, Enhanced "2.1.5" (RFC 3463; "" for
+// none), Message "Ok". A Message with "\n" becomes a multi-line reply.
+type Reply struct {
+	Code     int
+	Enhanced string
+	Message  string
+}
+
+// String returns the reply as sent on the wire, CRLF-terminated.
+func (r Reply) String() string {
+	lines := strings.Split(r.Message, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+			if r.Enhanced != "" {
+				l = r.Enhanced + " " + l
+			}
+		}
+		fmt.Fprintf(&b, "%d%s%s\r\n", r.Code, sep, l)
+	}
+	return b.String()
+}
+
+// enhanced parses r.Enhanced into go-smtp's form.
+func (r Reply) enhanced() (smtp.EnhancedCode, error) {
+	if r.Enhanced == "" {
+		return smtp.NoEnhancedCode, nil
+	}
+	var ec smtp.EnhancedCode
+	parts := strings.Split(r.Enhanced, ".")
+	if len(parts) != 3 {
+		return ec, fmt.Errorf("enhanced code %q is not class.subject.detail", r.Enhanced)
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 999 {
+			return ec, fmt.Errorf("enhanced code %q is not class.subject.detail", r.Enhanced)
+		}
+		ec[i] = n
+	}
+	if ec[0] != r.Code/100 {
+		return ec, fmt.Errorf("enhanced code %q does not match code %d", r.Enhanced, r.Code)
+	}
+	return ec, nil
+}
+
+func (r Reply) check() error {
+	if r.Code < 200 || r.Code > 599 {
+		return fmt.Errorf("code %d is not 2xx-5xx", r.Code)
+	}
+	_, err := r.enhanced()
+	return err
+}
+
+// err returns r as the error a go-smtp session method returns to have it sent.
+func (r Reply) err() error {
+	ec, _ := r.enhanced() // checked by Host
+	return &smtp.SMTPError{Code: r.Code, EnhancedCode: ec, Message: r.Message}
+}
+
+// errClosed is returned by session methods once this package has closed the
+// connection; go-smtp's attempt to send it fails silently.
+var errClosed = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection closed"}
+
+// Server is one fake mail server of an [MXFarm]. Its counters are safe for
+// concurrent use and may be read while clients are connected.
+type Server struct {
+	farm     *MXFarm
+	t        testing.TB
+	ip       string
+	hostname string
+	cfg      Config
+	isSMTP   bool // a go-smtp server (Host), not a script
+	smtp     *smtp.Server
+
+	mailboxes map[string]bool
+	catchAll  map[string]bool
+	replies   map[string]Reply
+
+	ln        *listener
+	done      chan struct{} // closed at cleanup: cuts sleeps short
+	serveDone chan struct{} // closed when the accept loop returned
+	wg        sync.WaitGroup
+
+	mu         sync.Mutex
+	stopping   bool // cleanup started: new connections are closed at once
+	stopped    bool // cleanup done: t must not be used any more
+	conns      map[*conn]struct{}
+	sessions   int
+	maxOpen    int
+	recipients int
+	rejected   int
+	roundTrips int
+	tooMany    int
+	seen       map[string]int
+}
+
+// Host starts a well-behaved mail server, a github.com/emersion/go-smtp
+// server configured by cfg, at ip:Port, and stops it in t.Cleanup. ip must be
+// an IPv4 address in 127.0.0.0/8, used by no other host of the farm.
+//
+// go-smtp's EHLO reply lists PIPELINING (unless cfg.NoPipelining), 8BITMIME,
+// ENHANCEDSTATUSCODES, CHUNKING, STARTTLS (if cfg.TLS), SMTPUTF8 (if
+// cfg.SMTPUTF8) and SIZE; no AUTH. CHUNKING cannot be turned off, but BDAT,
+// like DATA, makes the server call t.Errorf: a verifier must never send a
+// message. Accepted recipients get "250 2.0.0 I'll make sure <addr> gets
+// this"; RSET "250 2.0.0 Session reset"; QUIT "221 2.0.0 Bye".
+//
+// If ip:Port is taken by some other program, the farm moves all its hosts to
+// a new port free on every one of their addresses and updates Port. Host
+// calls t.Fatal on a bad ip or cfg, or if it cannot listen.
+func (f *MXFarm) Host(ip string, cfg Config) *Server {
+	f.t.Helper()
+	if cfg.NoPipelining && cfg.TLS != nil {
+		f.t.Fatalf("fakes: MX %s: Config.NoPipelining cannot be combined with Config.TLS", ip)
+	}
+	s := f.newServer(ip, cfg, true)
+
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = s.hostname
+	srv.ReadTimeout = smtpTimeout
+	srv.WriteTimeout = smtpTimeout
+	srv.EnableSMTPUTF8 = cfg.SMTPUTF8
+	srv.TLSConfig = cfg.TLS
+	srv.ErrorLog = serverLog{s}
+	s.smtp = srv
+	go func() {
+		defer close(s.serveDone)
+		srv.Serve(s.ln)
+	}()
+	f.t.Cleanup(s.stop)
+	return s
+}
+
+// Scripted starts a raw server at ip:Port whose every connection is handled
+// by fn, for misbehaviour (no banner, dripping bytes, endless replies,
+// garbled lines, disconnects; see [NoBanner] and the other scripts). The
+// connection is closed when fn returns, and at cleanup, which waits for fn
+// to return: fn must return once reads or writes on c fail. ip is as for
+// [MXFarm.Host]. The server counts Sessions, MaxOpen and RoundTrips; its
+// other counters stay 0.
+func (f *MXFarm) Scripted(ip string, fn func(c net.Conn)) *Server {
+	f.t.Helper()
+	s := f.newServer(ip, Config{}, false)
+	go func() {
+		defer close(s.serveDone)
+		for {
+			c, err := s.ln.Accept()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				// Most likely EMFILE under load: wait and retry.
+				if !sleep(5*time.Millisecond, s.done, nil) {
+					return
+				}
+				continue
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer c.Close()
+				fn(c)
+			}()
+		}
+	}()
+	f.t.Cleanup(s.stop)
+	return s
+}
+
+func (f *MXFarm) newServer(ip string, cfg Config, isSMTP bool) *Server {
+	f.t.Helper()
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is4() || !a.IsLoopback() {
+		f.t.Fatalf("fakes: MX host %q: want an IPv4 address in 127.0.0.0/8", ip)
+	}
+	ip = a.String()
+	s := &Server{
+		farm:      f,
+		t:         f.t,
+		ip:        ip,
+		hostname:  cfg.Hostname,
+		cfg:       cfg,
+		isSMTP:    isSMTP,
+		mailboxes: make(map[string]bool),
+		catchAll:  make(map[string]bool),
+		replies:   make(map[string]Reply),
+		done:      make(chan struct{}),
+		serveDone: make(chan struct{}),
+		conns:     make(map[*conn]struct{}),
+		seen:      make(map[string]int),
+	}
+	if s.hostname == "" {
+		s.hostname = "mx-" + strings.ReplaceAll(ip, ".", "-") + ".fakes.test"
+	}
+	for _, m := range cfg.Mailboxes {
+		s.mailboxes[strings.ToLower(m)] = true
+	}
+	for _, d := range cfg.CatchAll {
+		s.catchAll[strings.ToLower(strings.TrimPrefix(d, "@"))] = true
+	}
+	for addr, r := range cfg.Replies {
+		if err := r.check(); err != nil {
+			f.t.Fatalf("fakes: MX %s: Replies[%q]: %v", ip, addr, err)
+		}
+		s.replies[strings.ToLower(addr)] = r
+	}
+	for name, r := range map[string]*Reply{"Unknown": cfg.Unknown, "Banner": cfg.Banner, "MailReply": cfg.MailReply} {
+		if r == nil {
+			continue
+		}
+		if err := r.check(); err != nil {
+			f.t.Fatalf("fakes: MX %s: %s: %v", ip, name, err)
+		}
+	}
+	if cfg.SoftErrorLimit > 0 && cfg.ErrorSleep == 0 {
+		s.cfg.ErrorSleep = time.Second
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.servers {
+		if o.ip == ip {
+			f.t.Fatalf("fakes: MX farm already has a host on %s", ip)
+		}
+	}
+	l, err := f.listenLocked(ip)
+	if err != nil {
+		f.t.Fatalf("fakes: MX %s: %v", ip, err)
+	}
+	s.ln = &listener{s: s, cur: l}
+	f.servers = append(f.servers, s)
+	return s
+}
+
+// listenLocked returns a listener on ip:Port, moving the farm to another port
+// if ip:Port is taken; f.mu must be held.
+func (f *MXFarm) listenLocked(ip string) (net.Listener, error) {
+	if ip == "127.0.0.1" {
+		f.resUsed = true
+		return f.res, nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(f.Port)))
+	if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+		return l, err
+	}
+	for range 20 {
+		res, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port := res.Addr().(*net.TCPAddr).Port
+		ips := []string{ip}
+		for _, s := range f.servers {
+			ips = append(ips, s.ip)
+		}
+		var ls []net.Listener // ls[0] for ip, ls[i+1] for f.servers[i]
+		for _, a := range ips {
+			if a == "127.0.0.1" {
+				ls = append(ls, res)
+				continue
+			}
+			l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(port)))
+			if err != nil {
+				break
+			}
+			ls = append(ls, l)
+		}
+		if len(ls) < len(ips) {
+			for _, l := range ls {
+				if l != res {
+					l.Close()
+				}
+			}
+			res.Close()
+			continue
+		}
+		if !f.resUsed {
+			f.res.Close() // else the 127.0.0.1 host's swap closes it
+		}
+		for i, s := range f.servers {
+			s.ln.swap(ls[i+1])
+		}
+		f.res, f.Port = res, port
+		return ls[0], nil
+	}
+	return nil, fmt.Errorf("no port free on all of the farm's addresses: %w", err)
+}
+
+// stop closes the server and waits for its goroutines; run by t.Cleanup.
+func (s *Server) stop() {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	close(s.done)
+	s.ln.Close()
+	<-s.serveDone // the accept loop returns once the listener is closed
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	if s.smtp != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		// Shutdown waits for go-smtp's connection goroutines; it also
+		// reports closing our already closed listener, which is fine.
+		if err := s.smtp.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			s.t.Errorf("fakes: MX %s: sessions did not end within %v of cleanup", s.ip, stopTimeout)
+		}
+		cancel()
+	}
+	if !waitTimeout(&s.wg, stopTimeout) {
+		s.t.Errorf("fakes: MX %s: scripts did not return within %v of cleanup", s.ip, stopTimeout)
+	}
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	ch := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// errorf reports a test failure from a server goroutine, unless cleanup has
+// finished (t must not be used after the test ends).
+func (s *Server) errorf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.t.Errorf(format, args...)
+	}
+}
+
+// serverLog sends go-smtp's internal error log to t.Logf.
+type serverLog struct{ s *Server }
+
+func (l serverLog) Printf(format string, v ...any) {
+	l.log(fmt.Sprintf(format, v...))
+}
+
+func (l serverLog) Println(v ...any) {
+	l.log(fmt.Sprintln(v...))
+}
+
+func (l serverLog) log(msg string) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if !l.s.stopped {
+		l.s.t.Logf("fakes: MX %s: go-smtp: %s", l.s.ip, strings.TrimSpace(msg))
+	}
+}
+
+// Addr returns the server's address, "ip:port", with the farm's current Port.
+func (s *Server) Addr() string {
+	return net.JoinHostPort(s.ip, strconv.Itoa(s.farm.port()))
+}
+
+func (s *Server) count(p *int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *p
+}
+
+// Sessions returns the number of connections accepted so far, including
+// those turned away by Config.Banner.
+func (s *Server) Sessions() int { return s.count(&s.sessions) }
+
+// MaxOpen returns the largest number of sessions seen open at once, counted
+// at each accept as for Config.MaxSessions.
+func (s *Server) MaxOpen() int { return s.count(&s.maxOpen) }
+
+// Recipients returns the number of RCPT commands handled, that is, those
+// go-smtp passed on (well-formed, after MAIL).
+func (s *Server) Recipients() int { return s.count(&s.recipients) }
+
+// Rejected returns the number of RCPT commands answered 4xx or 5xx by this
+// package (Replies, Unknown, greylisting).
+func (s *Server) Rejected() int { return s.count(&s.rejected) }
+
+// RoundTrips returns the number of times the server waited for a client:
+// each read that returned data from a connection on which the server had
+// written since its previous such read, or that was the first one. Since the
+// banner is a write, a client's first command counts one; a pipelined group
+// of commands counts once if it arrives before the server writes again (send
+// it in one write). Counted on the TCP stream, so a STARTTLS handshake adds
+// its own (two with TLS 1.3).
+func (s *Server) RoundTrips() int { return s.count(&s.roundTrips) }
+
+// TooManyErrors returns the number of "421 4.7.0 ... Error: too many errors"
+// replies sent (see Config.HardErrorLimit).
+func (s *Server) TooManyErrors() int { return s.count(&s.tooMany) }
+
+// Seen returns the number of RCPT commands for addr (any case).
+func (s *Server) Seen(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[strings.ToLower(addr)]
+}
+
+// track registers a freshly accepted connection; it returns nil (and closes
+// nc) once cleanup has started.
+func (s *Server) track(nc net.Conn) *conn {
+	c := &conn{Conn: nc, s: s, closed: make(chan struct{}), read: true, wrote: true}
+	c.top = c
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		nc.Close()
+		return nil
+	}
+	s.conns[c] = struct{}{}
+	s.sessions++
+	open := 0
+	for o := range s.conns {
+		if o == c || !peerClosed(o.Conn) {
+			open++
+		}
+	}
+	s.maxOpen = max(s.maxOpen, open)
+	s.mu.Unlock()
+	if limit := s.cfg.MaxSessions; limit > 0 && open > limit {
+		s.errorf("fakes: MX %s: %d sessions open at once, want at most %d (Config.MaxSessions)", s.ip, open, limit)
+	}
+	return c
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+}
+
+// rejectBanner sends Config.Banner and closes c.
+func (s *Server) rejectBanner(c *conn) {
+	defer s.wg.Done()
+	defer c.Close()
+	c.Write([]byte(s.cfg.Banner.String()))
+}
+
+// rcpt decides the reply to RCPT TO:<to>; nil accepts.
+func (s *Server) rcpt(to string) *Reply {
+	addr := strings.ToLower(to)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recipients++
+	s.seen[addr]++
+	r := s.decide(to, addr, s.seen[addr] == 1)
+	if r != nil && r.Code >= 400 {
+		s.rejected++
+	}
+	return r
+}
+
+func (s *Server) decide(to, addr string, first bool) *Reply {
+	if r, ok := s.replies[addr]; ok {
+		return &r
+	}
+	_, domain, _ := cutLast(addr, "@")
+	if s.cfg.Greylist && first {
+		return &Reply{450, "4.7.1", "<" + to + ">: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/" + domain + ".html"}
+	}
+	if s.mailboxes[addr] || s.catchAll[domain] {
+		return nil
+	}
+	if s.cfg.Unknown != nil {
+		return s.cfg.Unknown
+	}
+	return &Reply{550, "5.1.1", "<" + to + ">: Recipient address rejected: User unknown in virtual mailbox table"}
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// newSession is go-smtp's Backend: it is called at the first EHLO/HELO of a
+// connection and again after STARTTLS.
+func (s *Server) newSession(sc *smtp.Conn) (smtp.Session, error) {
+	c := unwrap(sc.Conn())
+	if c == nil {
+		return nil, errors.New("fakes: connection not from this package")
+	}
+	c.mu.Lock()
+	c.top = sc.Conn() // the *tls.Conn after STARTTLS
+	c.mu.Unlock()
+	if !c.beforeReply() {
+		return nil, errClosed
+	}
+	return &session{s: s, c: c}, nil
+}
+
+// session implements smtp.Session for [MXFarm.Host] servers.
+type session struct {
+	s *Server
+	c *conn
+}
+
+func (se *session) Mail(from string, _ *smtp.MailOptions) error {
+	if !se.c.beforeReply() {
+		return errClosed
+	}
+	r := se.s.cfg.MailReply
+	if r == nil {
+		return nil
+	}
+	if r.Code >= 400 {
+		se.c.noteError()
+	}
+	return r.err()
+}
+
+func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !se.c.beforeReply() {
+		return errClosed
+	}
+	r := se.s.rcpt(to)
+	if r == nil {
+		return nil
+	}
+	if r.Code >= 400 {
+		se.c.noteError()
+	}
+	return r.err()
+}
+
+// Data is called for DATA and for BDAT: both fail the test.
+func (se *session) Data(io.Reader) error {
+	se.s.errorf("fakes: MX %s: client sent DATA or BDAT; a verifier must never send a message", se.s.ip)
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "fakes: DATA/BDAT is never expected"}
+}
+
+// Reset is called for RSET, a repeated EHLO and after STARTTLS.
+func (se *session) Reset() { se.c.beforeReply() }
+
+func (se *session) Logout() error { return nil }
