@@ -91,3 +91,36 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScan checks the vectorized paths against a naive split: for a line without
+// quotes, scan and scanSimple both give exactly the fields of bytes.Split.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{"a,b,c", "jane.doe12345@example.com,Acme,Springfield", ",,", "", "x;y\tz|w", "0123456789abcdef,0123456789abcdef\r"} {
+		f.Add([]byte(s), byte(','))
+	}
+	f.Fuzz(func(t *testing.T, line []byte, delim byte) {
+		if delim == '"' || delim == '\n' || delim == '\r' || bytes.ContainsAny(line, "\"\n") {
+			return
+		}
+		want := bytes.Split(line, []byte{delim})
+		sc := newScanner(delim, '\n')
+		check := func(name string, b []byte, res scanResult) {
+			if res.more || res.prob != probNone || len(sc.spans) != len(want) {
+				t.Fatalf("%s(%q): %+v, %d fields, want %d", name, b, res, len(sc.spans), len(want))
+			}
+			for i, sp := range sc.spans {
+				if got := b[sp.start:sp.end]; !bytes.Equal(got, want[i]) && !(i == len(want)-1 && bytes.Equal(append(got, '\r'), want[i])) {
+					t.Fatalf("%s(%q) field %d = %q, want %q", name, b, i, got, want[i])
+				}
+			}
+		}
+		check("scan", line, sc.scan(line, true))
+		withNL := append(append([]byte{}, line...), '\n')
+		check("scan", withNL, sc.scan(withNL, false))
+		res, ok := sc.scanSimple(withNL)
+		if !ok {
+			t.Fatalf("scanSimple(%q) refused", withNL)
+		}
+		check("scanSimple", withNL, res)
+	})
+}

@@ -521,3 +521,34 @@ func TestCountLines(t *testing.T) {
 		t.Errorf("CountLines(failing) err = %v", err)
 	}
 }
+
+func TestOptions(t *testing.T) {
+	// An explicit delimiter overrides detection.
+	_, recs := readAll(t, strings.NewReader("e-mail;n\na@example.org,b;1\n"), Options{Delimiter: ';'})
+	if len(recs) != 1 || recs[0].Address != "a@example.org,b" || recs[0].Fields != 2 {
+		t.Errorf("Delimiter ';': %v", dump(recs))
+	}
+	// SniffLines bounds the look-ahead: here the only '@' lies past it.
+	in := "a,b\nx,\ny,\nz,q@example.org\n"
+	if _, err := NewReader(strings.NewReader(in), Options{SniffLines: 3}); !errors.Is(err, ErrNoAddressColumn) {
+		t.Errorf("SniffLines 3: err = %v, want ErrNoAddressColumn", err)
+	}
+	if r, err := NewReader(strings.NewReader(in), Options{}); err != nil || r.Column() != 1 {
+		t.Errorf("default SniffLines: err %v", err)
+	}
+}
+
+func TestClone(t *testing.T) {
+	r, err := NewReader(iotest.OneByteReader(strings.NewReader("email\na@example.org\r\nb@example.org\n")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := r.Read()
+	c := first.Clone()
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if string(c.Raw) != "a@example.org" || string(c.EOL) != "\r\n" || c.Line != 2 || c.Address != "a@example.org" {
+		t.Errorf("clone = %q %q %d %q", c.Raw, c.EOL, c.Line, c.Address)
+	}
+}

@@ -25,6 +25,13 @@ type Writer struct {
 	line    []byte
 	special [256]bool // bytes that force quoting: the delimiter, '"', CR, LF
 	wDelim  uint64    // delim broadcast
+	last    []lastValue
+}
+
+// lastValue caches the quoting decision for a result column's last value.
+type lastValue struct {
+	v     string
+	quote bool
 }
 
 // NewWriter returns a Writer using delim (',' when 0) that starts its output with a
@@ -165,14 +172,29 @@ func (w *Writer) WriteRecord(rec *Record, values []string) error {
 			line = append(line, w.delim)
 		}
 	}
-	for _, v := range values {
+	if len(w.last) < len(values) {
+		w.last = make([]lastValue, len(values))
+	}
+	for i, v := range values {
 		line = append(line, w.delim)
-		line = w.appendField(line, v)
+		// Result values repeat ("false", "deliverable"): remember the quoting decision
+		// of each column's last value; comparing equal strings is cheaper than scanning.
+		if l := &w.last[i]; v != l.v {
+			l.v, l.quote = v, w.mustQuote(v)
+		}
+		if w.last[i].quote {
+			line = appendQuoted(line, v)
+		} else {
+			line = append(line, v...)
+		}
 	}
 	if len(rec.EOL) > 0 {
 		line = append(line, rec.EOL...)
 	} else {
 		line = append(line, w.EOL...)
+	}
+	if need > w.bw.Size() && cap(line) <= 4<<20 {
+		w.line = line[:0] // reuse for the next huge line
 	}
 	_, err := w.bw.Write(line)
 	return err

@@ -150,6 +150,7 @@ type sessionStats struct {
 	rcptOK, rcptAll       int // summed from "disconnect from ... rcpt=OK/ALL"
 	maxRejected           int // most rejected RCPTs in one session
 	lostConnection        int
+	data                  int // sessions that used DATA or BDAT (must be none)
 }
 
 var (
@@ -176,6 +177,9 @@ func (w *world) postfixSessions(off int64, listener string) (sessionStats, error
 			s.connects++
 		case strings.Contains(line, "]: disconnect from "):
 			s.disconnects++
+			if strings.Contains(line, " data=") || strings.Contains(line, " bdat=") {
+				s.data++
+			}
 			if m := reDisconnect.FindStringSubmatch(line); m != nil {
 				ok, _ := strconv.Atoi(m[1])
 				all := ok
@@ -193,6 +197,25 @@ func (w *world) postfixSessions(off int64, listener string) (sessionStats, error
 		}
 	}
 	return s, nil
+}
+
+// logListenerStats logs, and checks, what Postfix saw of a run on every listener.
+func (w *world) logListenerStats(t *testing.T, off int64) {
+	t.Helper()
+	for _, ln := range []string{"main", "v6", "catchall", "blocked", "policy", "noutf8", "bulk"} {
+		st, err := w.postfixSessions(off, ln)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.connects == 0 {
+			continue
+		}
+		t.Logf("Postfix, listener %s: %d sessions, %d RCPTs (%d accepted), at most %d rejected in one session, %d \"too many errors\"",
+			ln, st.connects, st.rcptAll, st.rcptOK, st.maxRejected, st.tooManyErrors)
+		if st.data > 0 {
+			t.Errorf("listener %s: %d sessions sent DATA or BDAT: a probe must never send a message", ln, st.data)
+		}
+	}
 }
 
 func logSize(path string) int64 {
@@ -292,6 +315,9 @@ func TestBulk(t *testing.T) {
 		st.connects, bound, st.rcptAll, st.rcptOK, st.maxRejected, st.tooManyErrors, st.lostConnection)
 	if st.connects == 0 {
 		t.Errorf("Postfix logged no session on the bulk listener")
+	}
+	if st.data > 0 {
+		t.Errorf("%d sessions sent DATA or BDAT: a probe must never send a message", st.data)
 	}
 	if st.connects > bound {
 		t.Errorf("%d SMTP sessions to mx.bulk.zz, want at most %d = ceil((%d+1)/%d) + ceil((%d+1)/%d) + %d",

@@ -110,6 +110,7 @@ type want struct {
 	smtpMX      []string // smtp.mx must be one of these
 	code        int      // smtp.code
 	enhanced    string   // smtp.enhanced_code
+	message     string   // smtp.message must contain this (the server's own text)
 	tls         *bool    // smtp.tls
 }
 
@@ -161,6 +162,9 @@ func (wt want) check(t *testing.T, r record) {
 	if wt.enhanced != "" {
 		cmp("smtp.enhanced_code", r.SMTP.EnhancedCode, wt.enhanced)
 	}
+	if wt.message != "" && !strings.Contains(r.SMTP.Message, wt.message) {
+		diffs = append(diffs, fmt.Sprintf("smtp.message = %q, want it to contain %q", r.SMTP.Message, wt.message))
+	}
 	if wt.tls != nil {
 		cmp("smtp.tls", r.SMTP.TLS, *wt.tls)
 	}
@@ -190,17 +194,17 @@ var checkCases = []want{
 	{input: "postmaster@alpha.zz", email: "postmaster@alpha.zz", status: deliverable, reason: "accepted", role: true},
 	{input: "info@alpha.zz", status: deliverable, reason: "accepted", role: true},
 	{input: "stranger@alpha.zz", status: undeliverable, reason: "mailbox_not_found",
-		smtpMX: []string{"mx1.alpha.zz"}, code: 550, enhanced: "5.1.1"},
-	{input: "full@alpha.zz", status: risky, reason: "mailbox_full", code: 552, enhanced: "5.2.2"},
-	{input: "disabled@alpha.zz", status: undeliverable, reason: "mailbox_disabled", code: 550, enhanced: "5.2.1"},
+		smtpMX: []string{"mx1.alpha.zz"}, code: 550, enhanced: "5.1.1", message: "User unknown in virtual mailbox table"},
+	{input: "full@alpha.zz", status: risky, reason: "mailbox_full", code: 552, enhanced: "5.2.2", message: "Mailbox full, quota exceeded"},
+	{input: "disabled@alpha.zz", status: undeliverable, reason: "mailbox_disabled", code: 550, enhanced: "5.2.1", message: "Mailbox disabled"},
 	// Greylisting: no --greylist-retry, so the 4xx stands.
-	{input: "grey@alpha.zz", status: unknown, reason: "smtp_temp_failure", code: 450, enhanced: "4.7.1"},
+	{input: "grey@alpha.zz", status: unknown, reason: "smtp_temp_failure", code: 450, enhanced: "4.7.1", message: "Greylisted"},
 	// Catch-all: the random probe is accepted too.
 	{input: "whoever@catchall.zz", status: risky, reason: "catch_all", catchAll: true,
 		smtpMX: []string{"mx.catchall.zz"}, code: 250, tls: no},
 	// The prober is refused, which says nothing about the mailbox.
-	{input: "hank@blocked.zz", status: unknown, reason: "smtp_blocked", code: 554, enhanced: "5.7.1"},
-	{input: "gina@policy.zz", status: unknown, reason: "smtp_blocked", code: 550, enhanced: "5.7.1"},
+	{input: "hank@blocked.zz", status: unknown, reason: "smtp_blocked", code: 554, enhanced: "5.7.1", message: "blocked using bl.e2e-everify.zz"},
+	{input: "gina@policy.zz", status: unknown, reason: "smtp_blocked", code: 550, enhanced: "5.7.1", message: "Access denied by local policy"},
 	// DNS outcomes.
 	{input: "someone@nosuch.zz", status: undeliverable, reason: "no_such_domain"},
 	{input: "someone@nullmx.zz", status: undeliverable, reason: "null_mx", nullMX: true},
@@ -237,14 +241,18 @@ var checkCases = []want{
 	{input: "a..b@alpha.zz", status: undeliverable, reason: "invalid_syntax"},
 }
 
+// TestCheck runs alone (not parallel), so the Postfix log's per-listener counts are
+// this run's.
 func TestCheck(t *testing.T) {
 	w := requireBinary(t)
-	t.Parallel()
 	args := []string{"check", "--format", "ndjson"}
 	for _, c := range checkCases {
 		args = append(args, c.input)
 	}
+	off := logSize(filepath.Join(w.dir, "postfix.log"))
 	out, stderr, code := w.everify(t, 90*time.Second, args...)
+	time.Sleep(300 * time.Millisecond) // postlogd writes asynchronously; the counts are informational
+	w.logListenerStats(t, off)
 	if code != 2 {
 		t.Errorf("exit code %d, want 2 (some address undeliverable)\nstderr:\n%s", code, stderr)
 	}

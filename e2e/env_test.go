@@ -507,7 +507,14 @@ func (w *world) teardown(failed bool) {
 			}
 		}
 		if w.nsMade {
-			killNetnsPids(w.ns) // Postfix children that outlived master, if any
+			// Postfix children that outlived master, if any; wait until they are gone.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+				if out, err := run("ip", "netns", "pids", w.ns); err != nil || strings.TrimSpace(out) == "" {
+					break
+				}
+				killNetnsPids(w.ns)
+				time.Sleep(50 * time.Millisecond)
+			}
 			if _, err := run("ip", "netns", "del", w.ns); err != nil {
 				fmt.Fprintf(os.Stderr, "e2e: teardown: %v\n", err)
 			}

@@ -115,6 +115,9 @@ type mxQueue struct {
 	// once with the same outcome (bounded cost against a dead or blackholed server).
 	openFailures int
 	failed       *rcptOutcome
+	// rejectLimit, when positive, is the rejections per session this server has shown
+	// it tolerates: it disconnected ("421 too many errors") after one more.
+	rejectLimit int
 }
 
 func newSMTPPool(v *Verifier) *smtpPool {
@@ -329,11 +332,17 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session) {
 	used, rejects := 0, 0
 	inTx, txUTF8 := false, false
 	base := rcptOutcome{host: s.Host(), tls: s.TLS(), checked: true}
-	for s.Alive() && used < p.rcptPerConn() && rejects < p.maxRejects() {
+	maxRejects := p.maxRejects()
+	p.mu.Lock()
+	if q.rejectLimit > 0 {
+		maxRejects = min(maxRejects, q.rejectLimit)
+	}
+	p.mu.Unlock()
+	for s.Alive() && used < p.rcptPerConn() && rejects < maxRejects {
 		if !p.waitWork(q) {
 			return
 		}
-		n := min(maxBatch, p.rcptPerConn()-used, p.maxRejects()-rejects)
+		n := min(maxBatch, p.rcptPerConn()-used, maxRejects-rejects)
 		batch := p.take(q, n, txUTF8)
 		if len(batch) == 0 {
 			continue
@@ -390,19 +399,25 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session) {
 				break
 			}
 			reply := replies[i]
-			used++
-			if !reply.Positive() {
-				rejects++
-			}
 			// 421 closes the session and says nothing about the recipient; 452 4.5.3 is
 			// "too many recipients" for this transaction.
 			if reply.Code == 421 || (reply.Code == 452 && reply.Enhanced == "4.5.3") {
+				if reply.Code == 421 && rejects > 0 {
+					// Learn the server's error limit: stay one under it from now on.
+					p.mu.Lock()
+					q.rejectLimit = max(1, rejects-1)
+					p.mu.Unlock()
+				}
 				p.setBackoff(s.Host())
 				out := base
 				out.step, out.reply = smtpprobe.StepRCPT, reply
 				retry = append(retry, batch[i:]...)
 				p.requeue(q, retry, out)
 				return
+			}
+			used++
+			if !reply.Positive() {
+				rejects++
 			}
 			out := base
 			out.step, out.reply = smtpprobe.StepRCPT, reply
@@ -455,10 +470,10 @@ func isTimeout(err error) bool {
 func (p *smtpPool) setBackoff(host string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	until := time.Now().Add(2 * time.Second)
+	until := time.Now().Add(time.Second)
 	if prev, ok := p.backoff[host]; ok && prev.After(time.Now()) {
 		// Doubles while the server keeps refusing, up to a minute.
-		d := min(2*time.Until(prev)+2*time.Second, time.Minute)
+		d := min(2*time.Until(prev)+time.Second, time.Minute)
 		until = time.Now().Add(d)
 	}
 	p.backoff[host] = until

@@ -98,6 +98,10 @@ type conn struct {
 }
 
 func (c *conn) Read(p []byte) (int, error) {
+	if c.takeHangup() {
+		c.sendTooManyErrors()
+		return 0, net.ErrClosed
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.mu.Lock()
@@ -143,9 +147,11 @@ func (c *conn) Write(p []byte) (int, error) {
 func (c *conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		err = c.Conn.Close()
-		close(c.closed)
+		// Untrack first: Server.track asks the kernel about every tracked
+		// connection, and could not tell a closed one from an open one.
 		c.s.untrack(c)
+		close(c.closed)
+		err = c.Conn.Close()
 	})
 	return err
 }

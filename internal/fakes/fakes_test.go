@@ -523,32 +523,54 @@ func TestHostHardErrorLimit(t *testing.T) {
 }
 
 func TestHostDataFailsTest(t *testing.T) {
-	tests := []struct {
-		name string
-		send func(c *client)
-	}{
-		{"DATA", func(c *client) {
-			c.cmd("DATA", 354, "")
-			c.cmd("Subject: hi\r\n\r\nhello\r\n.", 554, "")
-		}},
-		{"BDAT", func(c *client) {
+	data := func(c *client) {
+		c.cmd("DATA", 354, "")
+		c.cmd("Subject: hi\r\n\r\nhello\r\n.", 554, "")
+	}
+	bdat := func(code int) func(c *client) {
+		return func(c *client) {
 			c.send("BDAT 5 LAST")
 			if _, err := io.WriteString(c.nc, "hello"); err != nil {
 				c.t.Fatal(err)
 			}
-			c.expect(554, "")
-		}},
+			c.expect(code, "")
+		}
+	}
+	tests := []struct {
+		name string
+		rcpt string // accepted: a@example.com
+		tls  bool
+		send func(c *client)
+	}{
+		{"DATA", "a@example.com", false, data},
+		{"BDAT", "a@example.com", false, bdat(554)},
+		{"DATA after STARTTLS", "a@example.com", true, data},
+		{"DATA, no recipient accepted", "b@example.com", false, func(c *client) { c.cmd("data", 502, "") }},
+		{"BDAT, no recipient accepted", "b@example.com", false, bdat(502)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rtb := &recordingTB{TB: t}
 			farm := NewMXFarm(rtb)
-			s := farm.Host("127.0.0.2", Config{Mailboxes: []string{"a@example.com"}})
+			cfg := Config{Mailboxes: []string{"a@example.com"}}
+			if tt.tls {
+				cfg.TLS = TLSConfig(t, "127.0.0.2")
+			}
+			s := farm.Host("127.0.0.2", cfg)
 			c := dial(t, s.Addr())
 			c.expect(220, "")
 			c.cmd("EHLO client.test", 250, "")
+			if tt.tls {
+				c.cmd("STARTTLS", 220, "")
+				tc := tls.Client(c.nc, cfg.TLS)
+				if err := tc.Handshake(); err != nil {
+					t.Fatal(err)
+				}
+				c.nc, c.tp = tc, textproto.NewConn(tc)
+				c.cmd("EHLO client.test", 250, "")
+			}
 			c.cmd("MAIL FROM:<>", 250, "")
-			c.cmd("RCPT TO:<a@example.com>", 250, "")
+			c.cmd("RCPT TO:<"+tt.rcpt+">", map[bool]int{true: 250, false: 550}[tt.rcpt == "a@example.com"], "")
 			tt.send(c)
 			errs := rtb.errors()
 			if len(errs) != 1 || !strings.Contains(errs[0], "DATA or BDAT") {
@@ -806,4 +828,66 @@ func TestHostSTARTTLS(t *testing.T) {
 	c.cmd("MAIL FROM:<>", 250, "")
 	c.cmd("RCPT TO:<a@example.com>", 250, "")
 	c.cmd("QUIT", 221, "")
+}
+
+// ---- benchmarks: the fakes' own cost, to tell it apart from the prober's ----
+
+func BenchmarkDNSQuery(b *testing.B) {
+	d := NewDNS(b)
+	d.MX("example.com", 10, "mx.example.com")
+	c := &dns.Client{Timeout: 2 * time.Second}
+	m := new(dns.Msg)
+	m.SetQuestion("example.com.", dns.TypeMX)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.Exchange(m, d.Addr()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHostSession runs one whole probe session per iteration: banner,
+// EHLO, a pipelined MAIL and 5 RCPTs, QUIT.
+func BenchmarkHostSession(b *testing.B) {
+	for _, bb := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"plain", Config{Mailboxes: []string{"a@example.com"}}},
+		{"limits", Config{Mailboxes: []string{"a@example.com"}, SoftErrorLimit: 10, HardErrorLimit: 20, MaxSessions: 1}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			farm := NewMXFarm(b)
+			s := farm.Host("127.0.0.2", bb.cfg)
+			cmds := "MAIL FROM:<>\r\n" + strings.Repeat("RCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n", 2) +
+				"RCPT TO:<c@example.com>\r\n"
+			b.ReportAllocs()
+			for b.Loop() {
+				nc, err := net.Dial("tcp", s.Addr())
+				if err != nil {
+					b.Fatal(err)
+				}
+				nc.SetDeadline(time.Now().Add(5 * time.Second))
+				tp := textproto.NewConn(nc)
+				step := func(code int) {
+					if _, _, err := tp.ReadResponse(code); err != nil {
+						b.Fatal(err)
+					}
+				}
+				step(220)
+				tp.PrintfLine("EHLO client.test")
+				step(250)
+				io.WriteString(nc, cmds)
+				step(250)
+				for range 2 {
+					step(250)
+					step(550)
+				}
+				step(550)
+				tp.PrintfLine("QUIT")
+				step(221)
+				nc.Close()
+			}
+		})
+	}
 }

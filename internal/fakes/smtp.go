@@ -1,6 +1,7 @@
 package fakes
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -251,6 +252,7 @@ type Server struct {
 	rejected   int
 	roundTrips int
 	tooMany    int
+	data       int // DATA/BDAT commands seen
 	seen       map[string]int
 }
 
@@ -261,8 +263,10 @@ type Server struct {
 // go-smtp's EHLO reply lists PIPELINING (unless cfg.NoPipelining), 8BITMIME,
 // ENHANCEDSTATUSCODES, CHUNKING, STARTTLS (if cfg.TLS), SMTPUTF8 (if
 // cfg.SMTPUTF8) and SIZE; no AUTH. CHUNKING cannot be turned off, but BDAT,
-// like DATA, makes the server call t.Errorf: a verifier must never send a
-// message. Accepted recipients get "250 2.0.0 I'll make sure <addr> gets
+// like DATA, makes the server call t.Errorf (once per server), whether or
+// not a recipient was accepted: a verifier must never send a message. DATA
+// gets 354 then 554 5.5.1 if a recipient was accepted, go-smtp's 502
+// otherwise. Accepted recipients get "250 2.0.0 I'll make sure <addr> gets
 // this"; RSET "250 2.0.0 Session reset"; QUIT "221 2.0.0 Bye".
 //
 // If ip:Port is taken by some other program, the farm moves all its hosts to
@@ -282,6 +286,7 @@ func (f *MXFarm) Host(ip string, cfg Config) *Server {
 	srv.EnableSMTPUTF8 = cfg.SMTPUTF8
 	srv.TLSConfig = cfg.TLS
 	srv.ErrorLog = serverLog{s}
+	srv.Debug = dataScanner{s}
 	s.smtp = srv
 	go func() {
 		defer close(s.serveDone)
@@ -506,6 +511,37 @@ func (s *Server) errorf(format string, args ...any) {
 	}
 }
 
+// reportData fails the test, once per server, for a DATA or BDAT command.
+func (s *Server) reportData() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data++
+	if s.data == 1 && !s.stopped {
+		s.t.Errorf("fakes: MX %s: client sent DATA or BDAT; a verifier must never send a message", s.ip)
+	}
+}
+
+// dataScanner is go-smtp's Debug writer, which gets a copy of everything each
+// connection reads and writes, in clear text even after STARTTLS, from many
+// goroutines at once. It spots DATA and BDAT commands, including those go-smtp
+// rejects itself (no accepted recipient) without calling Session.Data. Server
+// replies start with digits, so only client commands can match.
+type dataScanner struct{ s *Server }
+
+func (d dataScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		line, rest, complete := bytes.Cut(p, []byte("\n"))
+		line = bytes.TrimRight(line, "\r ")
+		if complete && bytes.EqualFold(line, []byte("DATA")) ||
+			len(line) > 5 && bytes.EqualFold(line[:5], []byte("BDAT ")) {
+			d.s.reportData()
+		}
+		p = rest
+	}
+	return n, nil
+}
+
 // serverLog sends go-smtp's internal error log to t.Logf.
 type serverLog struct{ s *Server }
 
@@ -700,9 +736,12 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return r.err()
 }
 
-// Data is called for DATA and for BDAT: both fail the test.
+// Data is called for DATA and BDAT once a recipient was accepted; the
+// command was already reported by dataScanner, but a command split across
+// two reads escapes the scanner, so report it here too (only the first
+// report per server fails the test).
 func (se *session) Data(io.Reader) error {
-	se.s.errorf("fakes: MX %s: client sent DATA or BDAT; a verifier must never send a message", se.s.ip)
+	se.s.reportData()
 	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "fakes: DATA/BDAT is never expected"}
 }
 
