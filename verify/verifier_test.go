@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/everify/everify/dnscheck"
 	"github.com/everify/everify/internal/fakes"
 	"github.com/everify/everify/smtpprobe"

@@ -25,7 +25,7 @@ type Zoo struct {
 	// AllowList and DenyList are the contents of --allow / --deny files the cases
 	// expect (allowed and denied).
 	AllowList, DenyList string
-	next               int
+	next                int
 }
 
 // NewZoo starts the Zoo's servers; they stop in t.Cleanup.
