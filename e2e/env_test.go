@@ -490,6 +490,8 @@ func writeCert(dir string) error {
 // teardown stops everything setup started; safe to call more than once.
 func (w *world) teardown(failed bool) {
 	w.downOnce.Do(func() {
+		start := time.Now()
+		defer func() { fmt.Fprintf(os.Stderr, "e2e: teardown took %v\n", time.Since(start).Round(time.Millisecond)) }()
 		w.mu.Lock()
 		procs := w.procs
 		w.mu.Unlock()

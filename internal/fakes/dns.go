@@ -38,9 +38,10 @@ const ednsSize = 1232
 // the final target's records, with the final target's rcode (NXDOMAIN when it
 // was never added); a chain longer than 8 or a loop answers SERVFAIL.
 //
-// UDP answers are truncated (TC set, records dropped) to 512 bytes, or to the
-// client's EDNS0 payload size when it sent an OPT record, as a real server
-// does; TCP answers are never truncated. [DNS.Truncate] forces TC for a name.
+// UDP answers are truncated (TC set, records dropped) to 512 bytes, or, when
+// the client sent an OPT record, to its EDNS0 payload size capped at the
+// 1232 bytes the server advertises, as a real server does; TCP answers are
+// never truncated. [DNS.Truncate] forces TC for a name.
 type DNS struct {
 	t    testing.TB
 	addr string
@@ -265,7 +266,7 @@ func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	if udp {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil {
-			size = max(size, int(opt.UDPSize()))
+			size = min(max(size, int(opt.UDPSize())), ednsSize)
 		}
 		resp.Truncate(size)
 	}

@@ -151,8 +151,11 @@ func TestDNSDropAndCounts(t *testing.T) {
 
 func TestDNSTruncation(t *testing.T) {
 	d := NewDNS(t)
-	for i := range 30 {
+	for i := range 15 { // about 800 bytes: over 512, under 1232
 		d.MX("big.example", uint16(i), fmt.Sprintf("a-rather-long-mail-exchanger-name-%02d.big.example", i))
+	}
+	for i := range 40 { // about 1650 bytes: over 1232
+		d.MX("huge.example", uint16(i), fmt.Sprintf("a-rather-long-mail-exchanger-name-%02d.huge.example", i))
 	}
 	d.A("forced.example", "127.0.0.1")
 	d.Truncate("forced.example")
@@ -166,8 +169,10 @@ func TestDNSTruncation(t *testing.T) {
 		answers int
 	}{
 		{"UDP over 512 bytes", "big.example", "udp", false, true, -1},
-		{"UDP with EDNS0", "big.example", "udp", true, false, 30},
-		{"TCP", "big.example", "tcp", false, false, 30},
+		{"UDP with EDNS0", "big.example", "udp", true, false, 15},
+		{"TCP", "big.example", "tcp", false, false, 15},
+		{"UDP with EDNS0 over 1232 bytes", "huge.example", "udp", true, true, -1},
+		{"TCP over 1232 bytes", "huge.example", "tcp", true, false, 40},
 		{"Truncate over UDP", "forced.example", "udp", true, true, 0},
 		{"Truncate over TCP", "forced.example", "tcp", false, false, 1},
 	}

@@ -302,7 +302,8 @@ func (f *MXFarm) Host(ip string, cfg Config) *Server {
 // connection is closed when fn returns, and at cleanup, which waits for fn
 // to return: fn must return once reads or writes on c fail. ip is as for
 // [MXFarm.Host]. The server counts Sessions, MaxOpen and RoundTrips; its
-// other counters stay 0.
+// other counters stay 0. Unlike a Host server it does not watch for DATA:
+// that is up to fn.
 func (f *MXFarm) Scripted(ip string, fn func(c net.Conn)) *Server {
 	f.t.Helper()
 	s := f.newServer(ip, Config{}, false)
