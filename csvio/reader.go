@@ -119,6 +119,7 @@ type Reader struct {
 	maxCell   int
 	maxRecord int
 
+	simple  bool // try scanSimple first: the last row held no quote
 	rec     Record
 	scratch []byte
 	trunc   []byte
@@ -140,6 +141,7 @@ func NewReader(rd io.Reader, opts Options) (*Reader, error) {
 		maxCell:   opts.MaxCell,
 		maxRecord: opts.MaxRecord,
 		fields:    1,
+		simple:    true,
 	}
 	if r.maxCell <= 0 {
 		r.maxCell = DefaultMaxCell
@@ -218,10 +220,17 @@ func (r *Reader) Read() (*Record, error) {
 		var res scanResult
 		if r.plain {
 			res = r.sc.scanLine(b, r.eof)
-		} else if simple, ok := r.sc.scanSimple(b); ok {
-			res = simple
 		} else {
-			res = r.sc.scan(b, r.eof)
+			ok := false
+			if r.simple {
+				res, ok = r.sc.scanSimple(b)
+			}
+			if !ok {
+				res = r.sc.scan(b, r.eof)
+				// Rows tend to look alike: skip the quote-free fast path after a row
+				// with quotes, until a row without them.
+				r.simple = !res.quoted
+			}
 		}
 		if !res.more {
 			if res.multi && (res.prob != probNone || (r.fields > 1 && len(r.sc.spans) != r.fields) || res.rawEnd > r.maxRecord) {

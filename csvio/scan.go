@@ -39,6 +39,7 @@ type scanResult struct {
 	prob   problem // first structural defect, if any
 	open   bool    // the record ends inside a quoted field (prob is probUnterminated)
 	multi  bool    // a quoted field holds a line terminator
+	quoted bool    // the record holds a quote (so scanSimple would refuse it)
 }
 
 // scanner splits records. It is an RFC 4180 state machine that keeps each record's
@@ -72,6 +73,7 @@ func (s *scanner) scan(b []byte, atEOF bool) (res scanResult) {
 	for {
 		fs := i // field start; stays at the opening quote if text follows the closing one
 		if i < n && b[i] == '"' {
+			res.quoted = true
 			j := i + 1
 			for {
 				k := bytes.IndexByte(b[j:], '"')
@@ -145,6 +147,7 @@ func (s *scanner) scan(b []byte, atEOF bool) (res scanResult) {
 				j++
 			}
 			if j < n && b[j] == '"' {
+				res.quoted = true
 				if res.prob == probNone {
 					res.prob = probBareQuote
 				}

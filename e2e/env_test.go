@@ -23,6 +23,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -272,16 +273,27 @@ func removeStale() {
 	}
 }
 
-// killNetnsPids SIGKILLs every process still in namespace ns (all of them are ours).
-func killNetnsPids(ns string) {
+// netnsPids lists the processes in namespace ns other than this one. (This test
+// process can be listed: when a goroutine that dial locked to the main thread ends,
+// the runtime wedges that thread, still in the namespace, instead of ending it.)
+func netnsPids(ns string) []int {
 	out, err := run("ip", "netns", "pids", ns)
 	if err != nil {
-		return
+		return nil
 	}
+	var pids []int
 	for _, f := range strings.Fields(out) {
 		if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			pids = append(pids, pid)
 		}
+	}
+	return pids
+}
+
+// killNetnsPids SIGKILLs every process still in namespace ns (all of them are ours).
+func killNetnsPids(ns string) {
+	for _, pid := range netnsPids(ns) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
@@ -495,6 +507,10 @@ func (w *world) teardown(failed bool) {
 		w.mu.Lock()
 		procs := w.procs
 		w.mu.Unlock()
+		var inNS []int // every server process, to wait for below
+		if w.nsMade {
+			inNS = netnsPids(w.ns)
+		}
 		for _, p := range procs {
 			_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
 		}
@@ -511,11 +527,22 @@ func (w *world) teardown(failed bool) {
 		if w.nsMade {
 			// Postfix children that outlived master, if any; wait until they are gone.
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-				if out, err := run("ip", "netns", "pids", w.ns); err != nil || strings.TrimSpace(out) == "" {
+				if len(netnsPids(w.ns)) == 0 {
 					break
 				}
 				killNetnsPids(w.ns)
 				time.Sleep(50 * time.Millisecond)
+			}
+			// A dying process leaves the namespace before it is gone; wait for that too.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+				inNS = slices.DeleteFunc(inNS, func(pid int) bool { return syscall.Kill(pid, 0) != nil })
+				if len(inNS) == 0 {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if len(inNS) > 0 {
+				fmt.Fprintf(os.Stderr, "e2e: teardown: processes %v still exist\n", inNS)
 			}
 			if _, err := run("ip", "netns", "del", w.ns); err != nil {
 				fmt.Fprintf(os.Stderr, "e2e: teardown: %v\n", err)

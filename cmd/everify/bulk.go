@@ -137,7 +137,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 		if name == "-" {
 			name = "stdin"
 		}
-		return withHint(fmt.Errorf("%s: %w", name, err), "name the address column with --column NAME or --column N")
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if rd.Header() != nil && total > 0 {
 		total--
