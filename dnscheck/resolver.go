@@ -67,7 +67,7 @@ type MX struct {
 	NullMX     bool     // RFC 7505 "MX 0 .": the domain accepts no mail
 	ImplicitMX bool     // no MX records: the domain's own A/AAAA are used (RFC 5321 §5.1)
 	NXDomain   bool     // the domain does not exist (NXDOMAIN): an answer, not an error
-	Unresolved []string // MX host names skipped: no address, or (when another host was usable) a failed lookup
+	Unresolved []Host // MX hosts skipped (no Addrs): no address, or (when another host was usable) a failed lookup
 }
 
 // Host is one mail exchanger.
@@ -303,9 +303,9 @@ func (r *Resolver) lookupMX(ctx context.Context, domain string) (*MX, error) {
 			if firstErr == nil {
 				firstErr = rs.err
 			}
-			res.Unresolved = append(res.Unresolved, c.name)
+			res.Unresolved = append(res.Unresolved, Host{Name: c.name, Pref: c.pref})
 		default:
-			res.Unresolved = append(res.Unresolved, c.name)
+			res.Unresolved = append(res.Unresolved, Host{Name: c.name, Pref: c.pref})
 		}
 	}
 	// A host we could not resolve might be the only working one: without a

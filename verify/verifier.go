@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,9 +154,13 @@ func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
 		}
 		r.Domain.ImplicitMX = mx.ImplicitMX
 		r.Domain.NullMX = mx.NullMX
-		for _, h := range mx.Hosts {
-			r.Domain.MX = append(r.Domain.MX, MXHost{Host: h.Name, Pref: h.Pref})
+		// Hosts that resolve to nothing are listed too: "MX points nowhere" is not "no MX".
+		for _, hs := range [][]dnscheck.Host{mx.Hosts, mx.Unresolved} {
+			for _, h := range hs {
+				r.Domain.MX = append(r.Domain.MX, MXHost{Host: h.Name, Pref: h.Pref})
+			}
 		}
+		slices.SortStableFunc(r.Domain.MX, func(a, b MXHost) int { return int(a.Pref) - int(b.Pref) })
 		switch {
 		case mx.NXDomain:
 			r.Domain.Error = "domain does not exist (NXDOMAIN)"
