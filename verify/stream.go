@@ -6,7 +6,8 @@ import (
 	"sync"
 )
 
-// Stream runs work on each item of items with at most workers calls in flight and calls
+// Stream runs work on each item of items (producing a result of type R, usually a
+// [Result]) with at most workers calls in flight and calls
 // emit with the results in input order, from the calling goroutine, as soon as an item
 // and every item before it are done. Results wait in a window of 4×workers, so memory
 // stays flat however long the input and however slow one item is.
@@ -15,8 +16,8 @@ import (
 // only do when ctx ended) or when emit returns an error; it then returns that error once
 // every started call has returned. Results already emitted are final; a result after the
 // first failed item is never emitted, so the output is always an in-order prefix.
-func Stream[T any](ctx context.Context, workers int, items iter.Seq[T],
-	work func(context.Context, T) (Result, error), emit func(T, Result) error) error {
+func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
+	work func(context.Context, T) (R, error), emit func(T, R) error) error {
 	if workers < 1 {
 		workers = 1
 	}
@@ -24,7 +25,7 @@ func Stream[T any](ctx context.Context, workers int, items iter.Seq[T],
 	defer cancel()
 
 	type outcome struct {
-		r   Result
+		r   R
 		err error
 	}
 	type job struct {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/everify/everify/dnscheck"
@@ -56,6 +57,30 @@ type Verifier struct {
 	initOnce sync.Once
 	lists    *Lists
 	pool     *smtpPool
+	flags    sync.Map // ASCII domain → listFlags: lists are consulted once per domain
+	nflags   atomic.Int64
+}
+
+// listFlags are the per-domain list answers.
+type listFlags struct {
+	free, disposable bool
+	suggestion       string
+}
+
+// maxFlagsCache bounds the per-domain list cache; past it, answers are computed anew.
+const maxFlagsCache = 100_000
+
+func (v *Verifier) domainFlags(domain string) listFlags {
+	if f, ok := v.flags.Load(domain); ok {
+		return f.(listFlags)
+	}
+	f := listFlags{free: v.lists.Free(domain), disposable: v.lists.Disposable(domain), suggestion: v.lists.Suggest(domain)}
+	if v.nflags.Load() < maxFlagsCache {
+		if _, loaded := v.flags.LoadOrStore(domain, f); !loaded {
+			v.nflags.Add(1)
+		}
+	}
+	return f
 }
 
 func (v *Verifier) init() {
@@ -93,9 +118,31 @@ func Invalid(input, msg string) Result {
 	return r
 }
 
+// Parse runs the syntax stage alone, with the Verifier's options; [Verifier.VerifyParsed]
+// runs the others. Callers that key caches on the normalized address use the pair to
+// parse only once.
+func (v *Verifier) Parse(input string) Syntax {
+	return ParseAddress(input, ParseOptions{AllowIPLiteral: v.AllowIPLiteral})
+}
+
+// VerifyParsed is [Verifier.Verify] for an input already parsed by [Verifier.Parse].
+func (v *Verifier) VerifyParsed(ctx context.Context, input string, syn Syntax) (Result, error) {
+	v.init()
+	start := time.Now()
+	r, err := v.verifyParsed(ctx, input, syn)
+	if err != nil {
+		return Result{}, err
+	}
+	r.finish(start)
+	return r, nil
+}
+
 func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
+	return v.verifyParsed(ctx, input, v.Parse(input))
+}
+
+func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (Result, error) {
 	r := Result{Input: input}
-	syn := ParseAddress(input, ParseOptions{AllowIPLiteral: v.AllowIPLiteral})
 	r.Syntax = syn
 	if !syn.Valid {
 		r.setReason(ReasonInvalidSyntax)
@@ -106,10 +153,10 @@ func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
 	literal := syn.Literal.IsValid()
 	if !literal {
 		r.Role = v.lists.Role(syn.Local)
-		r.Free = v.lists.Free(domain)
-		r.Disposable = v.lists.Disposable(domain)
-		if s := v.lists.Suggest(domain); s != "" {
-			r.Suggestion = syn.Local + "@" + s
+		f := v.domainFlags(domain)
+		r.Free, r.Disposable = f.free, f.disposable
+		if f.suggestion != "" {
+			r.Suggestion = syn.Local + "@" + f.suggestion
 		}
 	}
 	switch {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"iter"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -165,49 +168,61 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 
 	bar := newProgress(opts, total)
 	sum := newSummary()
-	cache := newDedup()
-	var readErr error
+	cache := newDedup(v.DNS != nil)
 	problems := 0
-	records := func(yield func(*csvio.Record) bool) {
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					readErr = err
-				}
-				return
-			}
-			if !yield(rec.Clone()) {
-				return
-			}
-		}
-	}
-	work := func(ctx context.Context, rec *csvio.Record) (verify.Result, error) {
+	failed := false
+	emitRow := func(rec *csvio.Record, r *verify.Result) error {
 		if rec.Problem != "" {
-			return verify.Invalid(rec.Address, "line "+itoa(rec.Line)+": "+rec.Problem), nil
+			if problems < maxProblemLines {
+				bar.clear()
+				fmt.Fprintf(opts.IO.ErrOut, "everify: line %d: %s\n", rec.Line, rec.Problem)
+			}
+			problems++
+		}
+		sum.add(r)
+		bar.add()
+		if matches(opts.FailOn, r) {
+			failed = true
+		}
+		if len(opts.Keep) > 0 && !matches(opts.Keep, r) {
+			return nil
+		}
+		return sink.write(rec, r)
+	}
+	verifyRow := func(ctx context.Context, rec *csvio.Record) (verify.Result, error) {
+		if rec.Problem != "" {
+			return verify.Invalid(rec.Address, "line "+strconv.Itoa(rec.Line)+": "+rec.Problem), nil
 		}
 		return cache.verify(ctx, v, rec.Address)
 	}
-	failed := false
-	err = verify.Stream(ctx, opts.Verify.Workers, iter.Seq[*csvio.Record](records), work,
-		func(rec *csvio.Record, r verify.Result) error {
-			if rec.Problem != "" {
-				if problems < maxProblemLines {
-					bar.clear()
-					fmt.Fprintf(opts.IO.ErrOut, "everify: line %d: %s\n", rec.Line, rec.Problem)
+	var readErr error
+	if v.DNS == nil {
+		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
+		// per CPU, so channel hand-offs do not cost more than the verification.
+		workers := min(opts.Verify.Workers, runtime.GOMAXPROCS(0))
+		err = verify.Stream(ctx, workers, chunks(rd, &readErr),
+			func(ctx context.Context, c *chunk) ([]verify.Result, error) {
+				rs := make([]verify.Result, len(c.recs))
+				for i := range c.recs {
+					var err error
+					if rs[i], err = verifyRow(ctx, &c.recs[i]); err != nil {
+						return nil, err
+					}
 				}
-				problems++
-			}
-			sum.add(&r)
-			bar.add()
-			if matches(opts.FailOn, &r) {
-				failed = true
-			}
-			if len(opts.Keep) > 0 && !matches(opts.Keep, &r) {
+				return rs, nil
+			},
+			func(c *chunk, rs []verify.Result) error {
+				for i := range c.recs {
+					if err := emitRow(&c.recs[i], &rs[i]); err != nil {
+						return err
+					}
+				}
 				return nil
-			}
-			return sink.write(rec, &r)
-		})
+			})
+	} else {
+		err = verify.Stream(ctx, opts.Verify.Workers, records(rd, &readErr), verifyRow,
+			func(rec *csvio.Record, r verify.Result) error { return emitRow(rec, &r) })
+	}
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}
@@ -233,7 +248,69 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 // testNow is the clock of bulk summaries; tests replace it.
 var testNow = time.Now
 
-func itoa(n int) string { return fmt.Sprint(n) }
+// records yields copies of rd's records; a read error other than EOF ends the sequence
+// and is stored in *readErr.
+func records(rd *csvio.Reader, readErr *error) iter.Seq[*csvio.Record] {
+	return func(yield func(*csvio.Record) bool) {
+		for {
+			rec, err := rd.Read()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					*readErr = err
+				}
+				return
+			}
+			if !yield(rec.Clone()) {
+				return
+			}
+		}
+	}
+}
+
+// chunk is a run of consecutive records whose bytes share one buffer.
+type chunk struct {
+	recs []csvio.Record
+	buf  []byte
+}
+
+const chunkRows = 256
+
+// chunks yields rd's records in chunks of up to chunkRows.
+func chunks(rd *csvio.Reader, readErr *error) iter.Seq[*chunk] {
+	return func(yield func(*chunk) bool) {
+		c := &chunk{}
+		for {
+			rec, err := rd.Read()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					*readErr = err
+				}
+				if len(c.recs) > 0 {
+					yield(c)
+				}
+				return
+			}
+			if c.buf == nil {
+				c.buf = make([]byte, 0, 64<<10)
+				c.recs = make([]csvio.Record, 0, chunkRows)
+			}
+			// The slices point into whatever array c.buf has when they are taken; a
+			// later growth leaves them valid in the old one.
+			n := len(c.buf)
+			c.buf = append(append(c.buf, rec.Raw...), rec.EOL...)
+			cp := *rec
+			cp.Raw = c.buf[n : n+len(rec.Raw) : n+len(rec.Raw)]
+			cp.EOL = c.buf[n+len(rec.Raw) : len(c.buf) : len(c.buf)]
+			c.recs = append(c.recs, cp)
+			if len(c.recs) == chunkRows {
+				if !yield(c) {
+					return
+				}
+				c = &chunk{}
+			}
+		}
+	}
+}
 
 // openBulkInput opens the input and, for a regular file, counts its lines for the
 // progress bar's total (-1 when unknown).
@@ -297,10 +374,15 @@ func (s *bulkSink) close() error {
 
 // dedup verifies each normalized address once and replays the result for duplicates.
 // It remembers the most recent addresses only (two generations of dedupGeneration), so
-// memory stays flat on inputs of any length.
+// memory stays flat on inputs of any length. Offline, where verifying again costs less
+// than remembering a result, it only counts duplicates, by hash.
 type dedup struct {
+	results   bool
 	mu        sync.Mutex
 	cur, prev map[string]*dedupEntry
+	seenCur   map[uint64]struct{}
+	seenPrev  map[uint64]struct{}
+	seed      maphash.Seed
 	nhits     int
 }
 
@@ -312,14 +394,21 @@ type dedupEntry struct {
 
 const dedupGeneration = 20000
 
-func newDedup() *dedup { return &dedup{cur: make(map[string]*dedupEntry)} }
+func newDedup(results bool) *dedup {
+	return &dedup{results: results, cur: make(map[string]*dedupEntry),
+		seenCur: make(map[uint64]struct{}), seed: maphash.MakeSeed()}
+}
 
 func (d *dedup) verify(ctx context.Context, v *verify.Verifier, input string) (verify.Result, error) {
-	syn := verify.ParseAddress(input, verify.ParseOptions{AllowIPLiteral: v.AllowIPLiteral})
+	syn := v.Parse(input)
 	if !syn.Valid {
-		return v.Verify(ctx, input)
+		return v.VerifyParsed(ctx, input, syn)
 	}
 	key := syn.Email()
+	if !d.results {
+		d.count(maphash.String(d.seed, key))
+		return v.VerifyParsed(ctx, input, syn)
+	}
 	d.mu.Lock()
 	e := d.cur[key]
 	if e == nil {
@@ -336,7 +425,7 @@ func (d *dedup) verify(ctx context.Context, v *verify.Verifier, input string) (v
 			return verify.Result{}, ctx.Err()
 		}
 		if e.err != nil {
-			return v.Verify(ctx, input)
+			return v.VerifyParsed(ctx, input, syn)
 		}
 		r := e.r
 		r.Input = input
@@ -348,9 +437,27 @@ func (d *dedup) verify(ctx context.Context, v *verify.Verifier, input string) (v
 	}
 	d.cur[key] = e
 	d.mu.Unlock()
-	e.r, e.err = v.Verify(ctx, input)
+	e.r, e.err = v.VerifyParsed(ctx, input, syn)
 	close(e.done)
 	return e.r, e.err
+}
+
+// count records an address hash and counts it when seen recently.
+func (d *dedup) count(h uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, hit := d.seenCur[h]
+	if !hit {
+		_, hit = d.seenPrev[h]
+	}
+	if hit {
+		d.nhits++
+		return
+	}
+	if len(d.seenCur) >= 5*dedupGeneration {
+		d.seenPrev, d.seenCur = d.seenCur, make(map[uint64]struct{}, 5*dedupGeneration)
+	}
+	d.seenCur[h] = struct{}{}
 }
 
 func (d *dedup) hits() int {
