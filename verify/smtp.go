@@ -68,7 +68,8 @@ func (o rcptOutcome) fill(r *Result) {
 	r.SMTP.TLS = o.tls
 	r.SMTP.Code = o.reply.Code
 	r.SMTP.EnhancedCode = o.reply.Enhanced
-	r.SMTP.Message = o.reply.Message
+	// As in SPEC.md's record: the reply text after the basic code, enhanced code included.
+	r.SMTP.Message = strings.TrimSpace(o.reply.Enhanced + " " + o.reply.Message)
 	if o.message != "" && o.reply.Code == 0 {
 		r.SMTP.Message = o.message
 	}

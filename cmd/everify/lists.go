@@ -333,7 +333,7 @@ func runListsUpdate(ctx context.Context, opts *ListsUpdateOptions) error {
 		if r.Skipped > 0 {
 			note = fmt.Sprintf(" (%d malformed upstream entries left out)", r.Skipped)
 		}
-		fmt.Fprintf(tw, "%s\t%s entries\t(was %s)\t%s%s\n", o.Name, thousands(r.Entries),
+		fmt.Fprintf(tw, "%s\t%7s entries\t(was %s)\t%s%s\n", o.Name, thousands(r.Entries),
 			thousands(before[o.Name]), r.Path, note)
 	}
 	tw.Flush()

@@ -193,6 +193,7 @@ func TestListsUpdateEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("lists update: exit %d\nstdout: %s\nstderr: %s", code, out, stderr)
 	}
+	t.Logf("lists update:\n%s", out)
 	for _, name := range []string{"disposable_domains", "disposable_allowlist", "free_domains", "role_localparts"} {
 		if !strings.Contains(out, name) {
 			t.Errorf("update output lacks %s:\n%s", name, out)
@@ -254,6 +255,7 @@ func TestListsUpdateEndToEnd(t *testing.T) {
 	}
 
 	code, out, _ = relRun(t, nil, "lists", "show")
+	t.Logf("lists show:\n%s", out)
 	if code != 0 || !strings.Contains(out, cache+" (in use)") ||
 		!strings.Contains(out, filepath.Join(cache, "disposable_domains.txt")+" (from "+srv.URL+pathDisposable+")") ||
 		!strings.Contains(out, "embedded mailcheck/mailcheck@cbc33a6f") {

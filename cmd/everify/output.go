@@ -187,9 +187,6 @@ func (t *textWriter) Write(r *verify.Result) error {
 		var b strings.Builder
 		if r.SMTP.Code != 0 {
 			fmt.Fprintf(&b, "%d ", r.SMTP.Code)
-			if r.SMTP.EnhancedCode != "" {
-				b.WriteString(r.SMTP.EnhancedCode + " ")
-			}
 		}
 		b.WriteString(r.SMTP.Message)
 		if r.SMTP.MX != "" {
@@ -200,6 +197,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 			b.WriteString(")")
 		}
 		details = append(details, strings.TrimSpace(b.String()))
+	}
+	if len(details) == 0 && reasonNotes[r.Reason] != "" {
+		details = append(details, reasonNotes[r.Reason])
 	}
 	var flags []string
 	for _, f := range []struct {
@@ -224,3 +224,13 @@ func (t *textWriter) Write(r *verify.Result) error {
 }
 
 func (t *textWriter) Close() error { return t.w.Flush() }
+
+// reasonNotes explain, in text output, reasons that come with no server or DNS message.
+var reasonNotes = map[verify.Reason]string{
+	verify.ReasonNullMX:         "the domain publishes a null MX (RFC 7505): it accepts no mail",
+	verify.ReasonReservedDomain: "special-use domain (RFC 2606/6761): it never receives mail",
+	verify.ReasonDisposable:     "disposable (throwaway) address domain: not probed",
+	verify.ReasonSMTPSkipped:    "SMTP stage not run (--offline or --no-smtp)",
+	verify.ReasonDenied:         "matched --deny",
+	verify.ReasonAllowed:        "matched --allow: not probed",
+}

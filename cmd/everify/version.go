@@ -78,8 +78,10 @@ func versionText(b buildDetails, lists []listReport) string {
 	fmt.Fprintf(tw, "built:\t%s\n", b.Date)
 	fmt.Fprintf(tw, "go:\t%s %s\n", b.Go, b.Platform)
 	tw.Flush()
-	sb.WriteString("lists:\n")
-	sb.WriteString(listTable(lists, "  "))
+	if lists != nil {
+		sb.WriteString("lists:\n")
+		sb.WriteString(listTable(lists, "  "))
+	}
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
@@ -116,6 +118,8 @@ number of entries.`,
 func runVersion(opts *VersionOptions) error {
 	l, err := loadLists(opts.ListsDir, opts.NoListUpdates)
 	if err != nil {
+		// The build is still worth printing: version output goes into bug reports.
+		fmt.Fprintln(opts.IO.Out, versionText(buildInfo(), nil))
 		return err
 	}
 	b, lists := buildInfo(), listReports(l)

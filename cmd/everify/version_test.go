@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -80,5 +82,19 @@ func TestVersionJSON(t *testing.T) {
 		v.Lists[0].Name != "disposable_domains" || !v.Lists[0].Embedded || v.Lists[0].Entries != 8335 ||
 		v.Lists[0].Source != "disposable-email-domains/disposable-email-domains@a6458931" {
 		t.Errorf("version --json: %+v", v)
+	}
+}
+
+// TestVersionBadLists checks a broken downloaded list still lets version print the build.
+func TestVersionBadLists(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "role_localparts.txt"), []byte("not a list\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setBuild(t, "1.4.2", "abc", "2026-11-30T12:00:00Z")
+	code, out, stderr := relRun(t, nil, "version", "--lists-dir", dir)
+	if code != exitError || !strings.HasPrefix(out, "everify 1.4.2\ncommit: abc\n") || strings.Contains(out, "lists:") ||
+		!strings.Contains(stderr, "role_localparts.txt") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 }
