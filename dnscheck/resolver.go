@@ -62,11 +62,11 @@ type entry[T any] struct {
 
 // MX is the mail setup of a domain.
 type MX struct {
-	Domain     string   // the domain looked up: lower-case, no trailing dot
-	Hosts      []Host   // usable exchangers, by preference; equal preferences in random order (RFC 5321 §5.1)
-	NullMX     bool     // RFC 7505 "MX 0 .": the domain accepts no mail
-	ImplicitMX bool     // no MX records: the domain's own A/AAAA are used (RFC 5321 §5.1)
-	NXDomain   bool     // the domain does not exist (NXDOMAIN): an answer, not an error
+	Domain     string // the domain looked up: lower-case, no trailing dot
+	Hosts      []Host // usable exchangers, by preference; equal preferences in random order (RFC 5321 §5.1)
+	NullMX     bool   // RFC 7505 "MX 0 .": the domain accepts no mail
+	ImplicitMX bool   // no MX records: the domain's own A/AAAA are used (RFC 5321 §5.1)
+	NXDomain   bool   // the domain does not exist (NXDOMAIN): an answer, not an error
 	Unresolved []Host // MX hosts skipped (no Addrs): no address, or (when another host was usable) a failed lookup
 }
 
