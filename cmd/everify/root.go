@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -221,5 +220,3 @@ func reportPortBlocked(ios *IOStreams, v *verify.Verifier) {
 		fmt.Fprintf(ios.ErrOut, "everify: hint: %s\n", portBlockedHint)
 	}
 }
-
-var errNoAddresses = errors.New("no addresses given")
