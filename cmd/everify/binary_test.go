@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Lists a developer downloaded with `everify lists update` must not change results.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	os.Setenv("LocalAppData", filepath.Join(dir, "cache"))
 	binPath = filepath.Join(dir, "everify")
 	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building everify: %v\n%s", err, out)

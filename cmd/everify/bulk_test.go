@@ -293,3 +293,31 @@ func TestBinaryBulkInterrupt(t *testing.T) {
 		t.Errorf("stderr lacks the summary or the interruption:\n%s", errOut.String())
 	}
 }
+
+// TestBulkProgress: --progress always draws the bar on stderr (with a total from the
+// file's line count); never and auto off a terminal draw nothing.
+func TestBulkProgress(t *testing.T) {
+	for _, tt := range []struct {
+		mode   string
+		errTTY bool
+		bar    bool
+	}{{"always", false, true}, {"never", true, false}, {"auto", false, false}, {"auto", true, true}} {
+		t.Run(tt.mode+"-tty="+strconv.FormatBool(tt.errTTY), func(t *testing.T) {
+			ios, out, errOut := testStreams("")
+			ios.ErrTTY = tt.errTTY
+			code := run(context.Background(), []string{"bulk", "--offline", "--progress", tt.mode, "../../testdata/sample.csv"}, ios)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			if got := strings.Contains(errOut.String(), "verifying"); got != tt.bar {
+				t.Errorf("progress bar drawn = %v, want %v; stderr:\n%q", got, tt.bar, errOut)
+			}
+			if tt.bar && !strings.Contains(errOut.String(), "/13") {
+				t.Errorf("progress bar lacks the total of 13 rows: %q", errOut)
+			}
+			if strings.Contains(out.String(), "verifying") {
+				t.Error("progress bar on stdout")
+			}
+		})
+	}
+}

@@ -27,9 +27,10 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 	cmd := &cobra.Command{
 		Use:   "check ADDRESS...",
 		Short: "Verify email addresses given as arguments (\"-\" reads one per line from stdin)",
-		Example: `  everify check jane@example.org
-  everify check --format json jane@example.org bob@example.com
-  cut -d, -f1 list.csv | everify check -`,
+		Example: `  everify check jane@acme.io
+  everify check --format json jane@acme.io 'Bob <bob@acme.io>'
+  everify check --no-smtp --format csv jane@gmail.con
+  cut -d, -f3 list.csv | everify check -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Addresses = args

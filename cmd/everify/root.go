@@ -41,16 +41,19 @@ IDNA), DNS (MX, implicit MX, null MX), lists (disposable, role, free, typos) and
 an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Version:       versionString(),
+		Version:       version,
 	}
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
-	root.SetVersionTemplate("{{.Version}}\n")
+	// The version text parses the embedded lists: build it only when --version is asked.
+	cobra.AddTemplateFunc("everifyVersion", versionString)
+	root.SetVersionTemplate("{{everifyVersion}}\n")
 	// Flags not given on the command line are read from EVERIFY_* variables.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
 	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
+	documentEnv(root)
 	return root
 }
 
@@ -84,7 +87,7 @@ func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
 	fs.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server `host[:port]` (repeatable; default: /etc/resolv.conf)")
 	fs.DurationVar(&o.DNSTimeout, "dns-timeout", 5*time.Second, "timeout per DNS query")
 	fs.StringVar(&o.HELO, "helo", "", "EHLO `name` (default: this host's FQDN)")
-	fs.StringVar(&o.From, "from", "", "envelope sender `address` for the probe, \"<>\" for the null sender (default: verify@<helo name>)")
+	fs.StringVar(&o.From, "from", "", "envelope sender `address` for the probe, \"<>\" for the null sender (default: verify@HELO)")
 	fs.IntVar(&o.SMTPPort, "smtp-port", 25, "TCP port of mail exchangers")
 	fs.DurationVar(&o.SMTPTimeout, "smtp-timeout", 15*time.Second, "timeout per SMTP command, connect included")
 	fs.StringVar(&o.Proxy, "proxy", "", "SOCKS5 proxy `URL` for SMTP connections: socks5://[user:pass@]host:port")
