@@ -81,32 +81,17 @@ type Host struct {
 // included.
 func (r *Resolver) Queries() int64 { return r.queries.Load() }
 
-func (r *Resolver) timeout() time.Duration {
-	if r.Timeout > 0 {
-		return r.Timeout
-	}
-	return DefaultTimeout
-}
+func (r *Resolver) timeout() time.Duration { return orDefault(r.Timeout, DefaultTimeout) }
+func (r *Resolver) attempts() int          { return orDefault(r.Attempts, DefaultAttempts) }
+func (r *Resolver) maxMXHosts() int        { return orDefault(r.MaxMXHosts, DefaultMaxMXHosts) }
+func (r *Resolver) maxAddrs() int          { return orDefault(r.MaxAddrs, DefaultMaxAddrs) }
 
-func (r *Resolver) attempts() int {
-	if r.Attempts > 0 {
-		return r.Attempts
+// orDefault returns v, or def when v is not positive (the zero value of a field).
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultAttempts
-}
-
-func (r *Resolver) maxMXHosts() int {
-	if r.MaxMXHosts > 0 {
-		return r.MaxMXHosts
-	}
-	return DefaultMaxMXHosts
-}
-
-func (r *Resolver) maxAddrs() int {
-	if r.MaxAddrs > 0 {
-		return r.MaxAddrs
-	}
-	return DefaultMaxAddrs
+	return def
 }
 
 // key returns the cache key of name: lower-case without trailing dot. It does

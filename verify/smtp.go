@@ -222,12 +222,21 @@ func (p *smtpPool) run(q *mxQueue) {
 			p.mu.Unlock()
 			return
 		}
+		// Claim the first batch before connecting, so that a session is only opened
+		// with recipients in hand (another session may have served the queue meanwhile).
+		first := p.take(q, min(maxBatch, p.rcptPerConn(), p.rejectLimit(q)), false)
+		if len(first) == 0 {
+			continue
+		}
 		s, release, fail := p.open(q)
 		if s == nil {
+			for _, r := range first {
+				r.done <- fail
+			}
 			p.failPending(q, fail)
 			continue
 		}
-		p.serve(q, s)
+		p.serve(q, s, first)
 		s.Quit()
 		p.roundTrips.Add(int64(s.RoundTrips()))
 		release()
@@ -329,24 +338,22 @@ func (p *smtpPool) requeue(q *mxQueue, reqs []*rcptReq, out rcptOutcome) {
 }
 
 // serve probes q's recipients on s until the session is used up, dies or idles out.
-func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session) {
+func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 	used, rejects := 0, 0
 	inTx, txUTF8 := false, false
 	base := rcptOutcome{host: s.Host(), tls: s.TLS(), checked: true}
-	maxRejects := p.maxRejects()
-	p.mu.Lock()
-	if q.rejectLimit > 0 {
-		maxRejects = min(maxRejects, q.rejectLimit)
-	}
-	p.mu.Unlock()
+	maxRejects := p.rejectLimit(q)
 	for s.Alive() && used < p.rcptPerConn() && rejects < maxRejects {
-		if !p.waitWork(q) {
-			return
-		}
-		n := min(maxBatch, p.rcptPerConn()-used, maxRejects-rejects)
-		batch := p.take(q, n, txUTF8)
-		if len(batch) == 0 {
-			continue
+		batch := first
+		first = nil
+		if batch == nil {
+			if !p.waitWork(q) {
+				return
+			}
+			n := min(maxBatch, p.rcptPerConn()-used, maxRejects-rejects)
+			if batch = p.take(q, n, txUTF8); len(batch) == 0 {
+				continue
+			}
 		}
 		utf8 := batch[0].utf8
 		if utf8 && !s.SMTPUTF8() {
@@ -435,6 +442,17 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session) {
 			return
 		}
 	}
+}
+
+// rejectLimit is how many rejected recipients one session of q may take: MaxRejects,
+// or less when the server has shown a lower limit.
+func (p *smtpPool) rejectLimit(q *mxQueue) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if q.rejectLimit > 0 {
+		return min(p.maxRejects(), q.rejectLimit)
+	}
+	return p.maxRejects()
 }
 
 // errOutcome turns a session error (I/O, timeout, garbled reply) into an outcome.

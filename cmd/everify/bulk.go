@@ -68,11 +68,8 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 			if opts.FailOn, err = parseMatchList("--fail-on", opts.FailOn, true); err != nil {
 				return err
 			}
-			if err := opts.Verify.validate(); err != nil {
+			if err := opts.Verify.complete(&opts.Verifier); err != nil {
 				return err
-			}
-			if opts.Verifier == nil {
-				opts.Verifier = opts.Verify.newVerifier
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -43,11 +43,8 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 			if !validFormat(opts.Format) {
 				return flagErrorf("invalid --format %q: want text, json, ndjson or csv", opts.Format)
 			}
-			if err := opts.Verify.validate(); err != nil {
+			if err := opts.Verify.complete(&opts.Verifier); err != nil {
 				return err
-			}
-			if opts.Verifier == nil {
-				opts.Verifier = opts.Verify.newVerifier
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -124,6 +124,18 @@ func (o *verifyOptions) validate() error {
 	return nil
 }
 
+// complete validates the flags and, unless a test supplied one, sets *vf to build the
+// Verifier they describe.
+func (o *verifyOptions) complete(vf *func() (*verify.Verifier, error)) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if *vf == nil {
+		*vf = o.newVerifier
+	}
+	return nil
+}
+
 // newVerifier builds the Verifier the flags describe.
 func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
 	v := &verify.Verifier{
