@@ -96,7 +96,15 @@ func readReply(r *bufio.Reader, maxLine, maxSize int, lines *[]string) (Reply, e
 			if len(msg) > 0 {
 				msg = append(msg, ' ')
 			}
-			msg = append(msg, text...)
+			// Control characters (a bare CR, ESC sequences) become spaces: the message
+			// ends up in terminals, CSV cells and JSON, and a server must not be able
+			// to rewrite a user's screen.
+			for _, c := range text {
+				if c < 0x20 || c == 0x7f {
+					c = ' '
+				}
+				msg = append(msg, c)
+			}
 		}
 		if final {
 			rep.Message = string(msg)

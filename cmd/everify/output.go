@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/everify/everify/verify"
 )
@@ -170,10 +171,7 @@ func (t *textWriter) Write(r *verify.Result) error {
 	}
 	addr := r.Email
 	if addr == "" {
-		addr = strings.TrimSpace(r.Input)
-		if addr == "" {
-			addr = strconv.Quote(r.Input)
-		}
+		addr = displayInput(r.Input)
 	}
 	fmt.Fprintf(t.w, "%s %s  %s\n", status, addr, r.Reason)
 	var details []string
@@ -233,4 +231,17 @@ var reasonNotes = map[verify.Reason]string{
 	verify.ReasonSMTPSkipped:    "SMTP stage not run (--offline or --no-smtp)",
 	verify.ReasonDenied:         "matched --deny",
 	verify.ReasonAllowed:        "matched --allow: not probed",
+}
+
+// displayInput shows an input that did not parse: quoted when it is empty or holds
+// control characters (never raw escape sequences on a terminal), and cut to 80 runes.
+func displayInput(in string) string {
+	in = strings.TrimSpace(in)
+	if r := []rune(in); len(r) > 80 {
+		in = string(r[:80]) + "…"
+	}
+	if in == "" || strings.ContainsFunc(in, func(c rune) bool { return !unicode.IsPrint(c) && c != ' ' }) {
+		return strconv.Quote(in)
+	}
+	return in
 }

@@ -185,3 +185,14 @@ func bulkClock(t *testing.T) {
 	}
 	t.Cleanup(func() { testNow = prev })
 }
+
+func TestTextOutputSanitizesInput(t *testing.T) {
+	ios, out, _ := testStreams("")
+	run(context.Background(), []string{"check", "--offline", "--format", "text", "\x1b[2Jevil@", strings.Repeat("x", 500)}, ios)
+	if strings.Contains(out.String(), "\x1b") {
+		t.Errorf("raw escape sequence in text output: %q", out)
+	}
+	if !strings.Contains(out.String(), `"\x1b[2Jevil@"`) || !strings.Contains(out.String(), strings.Repeat("x", 80)+"…") {
+		t.Errorf("output %q: want the input quoted and long inputs cut", out)
+	}
+}
