@@ -86,6 +86,11 @@ func (r *Resolver) attempts() int          { return orDefault(r.Attempts, Defaul
 func (r *Resolver) maxMXHosts() int        { return orDefault(r.MaxMXHosts, DefaultMaxMXHosts) }
 func (r *Resolver) maxAddrs() int          { return orDefault(r.MaxAddrs, DefaultMaxAddrs) }
 
+// maxCacheEntries bounds each of the caches (domains, hosts): past it a cache starts
+// over, so memory stays flat on a list of millions of distinct domains while a run's
+// repeated domains still cost one lookup each in practice.
+const maxCacheEntries = 100_000
+
 // orDefault returns v, or def when v is not positive (the zero value of a field).
 func orDefault[T int | time.Duration](v, def T) T {
 	if v > 0 {
@@ -181,7 +186,8 @@ func cached[T any](ctx context.Context, r *Resolver, m *map[string]entry[T], typ
 				return e, errUncached
 			}
 			r.mu.Lock()
-			if *m == nil {
+			if *m == nil || len(*m) >= maxCacheEntries {
+				// Bounded memory on runs over very many domains: start the cache over.
 				*m = make(map[string]entry[T])
 			}
 			(*m)[k] = e

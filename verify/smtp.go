@@ -116,10 +116,17 @@ type mxQueue struct {
 	// once with the same outcome (bounded cost against a dead or blackholed server).
 	openFailures int
 	failed       *rcptOutcome
-	// rejectLimit, when positive, is the rejections per session this server has shown
-	// it tolerates: it disconnected ("421 too many errors") after one more.
-	rejectLimit int
+	failedUntil  time.Time // then one trial open is let through again
+	// Limits the server has shown, learnt for the rest of the run (0: none seen):
+	// rejections per session (it disconnected with "421 too many errors" after one
+	// more), simultaneous sessions (it refused another one while one was open), and
+	// recipients per transaction ("452 4.5.3 too many recipients").
+	rejectLimit, connLimit, txLimit int
 }
+
+// stickyFor is how long a server that failed twice in a row is not tried again (a
+// variable for tests).
+var stickyFor = 2 * time.Minute
 
 func newSMTPPool(v *Verifier) *smtpPool {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -176,9 +183,12 @@ func (p *smtpPool) submit(ctx context.Context, hosts []dnscheck.Host, req *rcptR
 		p.queues[key] = q
 	}
 	if q.failed != nil {
-		out := *q.failed
-		p.mu.Unlock()
-		return out, nil
+		if time.Now().Before(q.failedUntil) {
+			out := *q.failed
+			p.mu.Unlock()
+			return out, nil
+		}
+		q.failed, q.openFailures = nil, 1 // one trial: a new failure is sticky at once
 	}
 	q.pending = append(q.pending, req)
 	p.maybeStartLocked(q)
@@ -198,7 +208,11 @@ func (p *smtpPool) submit(ctx context.Context, hosts []dnscheck.Host, req *rcptR
 // maybeStartLocked starts a session goroutine for q when it has none, or when work piles
 // up and it may have another.
 func (p *smtpPool) maybeStartLocked(q *mxQueue) {
-	if q.workers == 0 || (q.workers < p.perMX() && len(q.pending) > q.workers*maxBatch/2) {
+	limit := p.perMX()
+	if q.connLimit > 0 {
+		limit = min(limit, q.connLimit)
+	}
+	if q.workers == 0 || (q.workers < limit && len(q.pending) > q.workers*maxBatch/2) {
 		q.workers++
 		p.wg.Add(1)
 		go p.run(q)
@@ -219,24 +233,48 @@ func (p *smtpPool) run(q *mxQueue) {
 				p.mu.Unlock()
 				continue
 			}
+			// An idle queue is forgotten, so memory does not grow with the domains of
+			// a run; what it learnt about its server goes with it.
+			if q.workers == 0 && len(q.pending) == 0 && q.failed == nil && p.queues[q.key] == q {
+				delete(p.queues, q.key)
+			}
 			p.mu.Unlock()
 			return
 		}
 		// Claim the first batch before connecting, so that a session is only opened
 		// with recipients in hand (another session may have served the queue meanwhile).
-		first := p.take(q, min(maxBatch, p.rcptPerConn(), p.rejectLimit(q)), false)
+		n := min(maxBatch, p.rcptPerConn(), p.rejectLimit(q))
+		p.mu.Lock()
+		if q.txLimit > 0 {
+			n = min(n, q.txLimit)
+		}
+		p.mu.Unlock()
+		first := p.take(q, n, false)
 		if len(first) == 0 {
 			continue
 		}
 		s, release, fail := p.open(q)
 		if s == nil {
+			p.mu.Lock()
+			if q.workers > 1 && fail.retryable() {
+				// Another session of this queue is open: the server limits connections
+				// per client ("421 too many connections"). Hand the recipients back to
+				// that session and stay within the limit from now on.
+				q.pending = append(live(first), q.pending...)
+				q.workers--
+				q.connLimit = q.workers
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
 			for _, r := range first {
 				r.done <- fail
 			}
 			p.failPending(q, fail)
 			continue
 		}
-		p.serve(q, s, first)
+		// Opening may have taken long (back-off, timeouts): probe nobody who left.
+		p.serve(q, s, live(first))
 		s.Quit()
 		p.roundTrips.Add(int64(s.RoundTrips()))
 		release()
@@ -272,6 +310,11 @@ func (p *smtpPool) waitWork(q *mxQueue) bool {
 
 // failPending answers every pending request of q with out after a failed open, and
 // makes the failure sticky after two in a row.
+// live returns the requests whose requester still waits.
+func live(reqs []*rcptReq) []*rcptReq {
+	return slices.DeleteFunc(reqs, func(r *rcptReq) bool { return r.ctx.Err() != nil })
+}
+
 func (p *smtpPool) failPending(q *mxQueue, out rcptOutcome) {
 	p.mu.Lock()
 	q.openFailures++
@@ -288,6 +331,7 @@ func (p *smtpPool) failAll(q *mxQueue, out rcptOutcome, sticky bool) {
 	q.pending = nil
 	if sticky {
 		q.failed = &out
+		q.failedUntil = time.Now().Add(stickyFor)
 	}
 	p.mu.Unlock()
 	for _, r := range pending {
@@ -296,7 +340,7 @@ func (p *smtpPool) failAll(q *mxQueue, out rcptOutcome, sticky bool) {
 }
 
 // take removes up to n pending requests of q that share an SMTPUTF8 need, preferring
-// utf8 when any request has it.
+// the need given (the current transaction's) when any request has it.
 func (p *smtpPool) take(q *mxQueue, n int, utf8 bool) []*rcptReq {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -320,6 +364,8 @@ func (p *smtpPool) take(q *mxQueue, n int, utf8 bool) []*rcptReq {
 	return batch
 }
 
+// requeue puts reqs, whose session died under them, back in q for another session; a
+// request that has had maxAttempts gets out instead.
 func (p *smtpPool) requeue(q *mxQueue, reqs []*rcptReq, out rcptOutcome) {
 	p.mu.Lock()
 	var failed []*rcptReq
@@ -337,20 +383,30 @@ func (p *smtpPool) requeue(q *mxQueue, reqs []*rcptReq, out rcptOutcome) {
 	}
 }
 
-// serve probes q's recipients on s until the session is used up, dies or idles out.
+// serve probes q's recipients on s, starting with first, until the session is used
+// up, dies or idles out.
 func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
-	used, rejects := 0, 0
-	inTx, txUTF8 := false, false
+	used, rejects, inTx := 0, 0, 0 // inTx: recipients in the open transaction
+	tx, txUTF8 := false, false
 	base := rcptOutcome{host: s.Host(), tls: s.TLS(), checked: true}
 	maxRejects := p.rejectLimit(q)
 	for s.Alive() && used < p.rcptPerConn() && rejects < maxRejects {
+		p.mu.Lock()
+		txLimit := q.txLimit
+		p.mu.Unlock()
+		if tx && txLimit > 0 && inTx >= txLimit {
+			tx = false // a new transaction (RSET, MAIL) below
+		}
 		batch := first
 		first = nil
-		if batch == nil {
+		if len(batch) == 0 {
 			if !p.waitWork(q) {
 				return
 			}
 			n := min(maxBatch, p.rcptPerConn()-used, maxRejects-rejects)
+			if txLimit > 0 {
+				n = min(n, txLimit)
+			}
 			if batch = p.take(q, n, txUTF8); len(batch) == 0 {
 				continue
 			}
@@ -365,8 +421,8 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 			}
 			continue
 		}
-		if !inTx || txUTF8 != utf8 {
-			if inTx {
+		if !tx || txUTF8 != utf8 {
+			if tx || inTx > 0 {
 				if _, err := s.Reset(p.ctx); err != nil {
 					p.requeue(q, batch, p.errOutcome(base, smtpprobe.StepRSET, err))
 					return
@@ -380,7 +436,7 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 			if !reply.Positive() {
 				out := base
 				out.step, out.reply = smtpprobe.StepMAIL, reply
-				if reply.Code == 421 || reply.Transient() {
+				if reply.Transient() {
 					p.setBackoff(s.Host())
 					p.requeue(q, batch, out)
 					return
@@ -393,7 +449,7 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 				p.failAll(q, out, true)
 				return
 			}
-			inTx, txUTF8 = true, utf8
+			tx, txUTF8, inTx = true, utf8, 0
 		}
 		addrs := make([]string, len(batch))
 		for i, r := range batch {
@@ -407,10 +463,19 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 				break
 			}
 			reply := replies[i]
-			// 421 closes the session and says nothing about the recipient; 452 4.5.3 is
-			// "too many recipients" for this transaction.
-			if reply.Code == 421 || (reply.Code == 452 && reply.Enhanced == "4.5.3") {
-				if reply.Code == 421 && rejects > 0 {
+			if tooManyRecipients(reply) {
+				// A limit of the transaction, not a verdict: learn it, give the rest back
+				// and go on in a new transaction on the same session.
+				p.mu.Lock()
+				q.txLimit = max(1, inTx)
+				q.pending = append(slices.Clone(batch[i:]), q.pending...)
+				p.mu.Unlock()
+				tx = false
+				break
+			}
+			if reply.Code == 421 {
+				// 421 closes the session and says nothing about the recipient.
+				if rejects > 0 && strings.Contains(strings.ToLower(reply.Message), "too many") {
 					// Learn the server's error limit: stay one under it from now on.
 					p.mu.Lock()
 					q.rejectLimit = max(1, rejects-1)
@@ -419,11 +484,11 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 				p.setBackoff(s.Host())
 				out := base
 				out.step, out.reply = smtpprobe.StepRCPT, reply
-				retry = append(retry, batch[i:]...)
-				p.requeue(q, retry, out)
+				p.requeue(q, append(retry, batch[i:]...), out)
 				return
 			}
 			used++
+			inTx++
 			if !reply.Positive() {
 				rejects++
 			}
@@ -442,6 +507,16 @@ func (p *smtpPool) serve(q *mxQueue, s *smtpprobe.Session, first []*rcptReq) {
 			return
 		}
 	}
+}
+
+// tooManyRecipients reports whether r refuses a recipient because the transaction has
+// too many (RFC 5321 §4.5.3.1.10: 452, formerly 552; RFC 3463 X.5.3).
+func tooManyRecipients(r smtpprobe.Reply) bool {
+	if r.Code != 452 && r.Code != 552 {
+		return false
+	}
+	return r.Enhanced == "4.5.3" || r.Enhanced == "5.5.3" ||
+		strings.Contains(strings.ToLower(r.Message), "too many recipients")
 }
 
 // rejectLimit is how many rejected recipients one session of q may take: MaxRejects,
@@ -463,6 +538,9 @@ func (p *smtpPool) errOutcome(base rcptOutcome, step smtpprobe.Step, err error) 
 	if errors.As(err, &se) && se.Reply != nil {
 		out.reply = *se.Reply
 		if se.Reply.Code == 421 {
+			// The server asked us to go away for now (smtpprobe returns a 421 as an
+			// error: the session is over).
+			p.setBackoff(base.host)
 			out.reason = ReasonSMTPTempFailure
 		}
 		return out
@@ -600,7 +678,10 @@ func errString(err error) string {
 
 func (p *smtpPool) waitBackoff(host string) {
 	p.mu.Lock()
-	until := p.backoff[host]
+	until, ok := p.backoff[host]
+	if ok && time.Now().After(until) {
+		delete(p.backoff, host)
+	}
 	p.mu.Unlock()
 	if d := time.Until(until); d > 0 {
 		t := time.NewTimer(d)
@@ -627,17 +708,24 @@ func (p *smtpPool) dial(host string, addr netip.Addr) (*smtpprobe.Session, error
 	return s, nil
 }
 
+// maxCatchAllCache bounds the domains whose catch-all status is remembered.
+const maxCatchAllCache = 100_000
+
 // catchAll returns the catch-all status of domain, probing it once per run with a random
 // local part on the domain's exchangers.
-func (p *smtpPool) catchAll(ctx context.Context, hosts []dnscheck.Host, domain string, utf8 bool) (catchAllResult, error) {
+func (p *smtpPool) catchAll(ctx context.Context, hosts []dnscheck.Host, domain string) (catchAllResult, error) {
 	for {
 		p.mu.Lock()
 		e := p.caCache[domain]
 		if e == nil {
 			e = &catchAllEntry{done: make(chan struct{})}
+			if len(p.caCache) >= maxCatchAllCache {
+				// Bounded memory: start over (waiters keep their entries).
+				p.caCache = make(map[string]*catchAllEntry)
+			}
 			p.caCache[domain] = e
 			p.mu.Unlock()
-			e.result, e.err = p.probeCatchAll(ctx, hosts, domain, utf8)
+			e.result, e.err = p.probeCatchAll(ctx, hosts, domain)
 			if e.err != nil {
 				p.mu.Lock()
 				delete(p.caCache, domain)
@@ -658,8 +746,9 @@ func (p *smtpPool) catchAll(ctx context.Context, hosts []dnscheck.Host, domain s
 	}
 }
 
-func (p *smtpPool) probeCatchAll(ctx context.Context, hosts []dnscheck.Host, domain string, utf8 bool) (catchAllResult, error) {
-	out, err := p.submit(ctx, hosts, &rcptReq{addr: randomLocal() + "@" + domain, domain: domain, utf8: utf8})
+func (p *smtpPool) probeCatchAll(ctx context.Context, hosts []dnscheck.Host, domain string) (catchAllResult, error) {
+	// The random local part is ASCII: it needs no SMTPUTF8, whatever the real address did.
+	out, err := p.submit(ctx, hosts, &rcptReq{addr: randomLocal() + "@" + domain, domain: domain})
 	if err != nil {
 		return catchAllUnknown, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"sync"
+	"sync/atomic"
 )
 
 // Stream runs work on each item of items (producing a result of type R, usually a
@@ -13,8 +14,9 @@ import (
 // stays flat however long the input and however slow one item is.
 //
 // Stream stops taking items when ctx ends, when work returns an error (which work must
-// only do when ctx ended) or when emit returns an error; it then returns that error once
-// every started call has returned. Results already emitted are final; a result after the
+// only do when ctx ended) or when emit returns an error, and returns that error (ctx's
+// only if some items were left unread). It does not wait for an items iterator blocked
+// in a read: that goroutine, and the workers, exit once the read returns. Results already emitted are final; a result after the
 // first failed item is never emitted, so the output is always an in-order prefix.
 func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 	work func(context.Context, T) (R, error), emit func(T, R) error) error {
@@ -45,6 +47,7 @@ func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 			}
 		}()
 	}
+	var exhausted atomic.Bool // the producer read items to their end
 	go func() {
 		defer close(order)
 		defer close(jobs)
@@ -62,27 +65,60 @@ func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 				return
 			}
 		}
+		exhausted.Store(true)
 	}()
 
 	var err error
-	for j := range order {
-		o := <-j.out
-		if err != nil {
-			continue // draining after a failure
-		}
-		if o.err != nil {
+	consume := func(j job) {
+		o := <-j.out // every job in order gets an outcome, from a worker or the producer
+		switch {
+		case err != nil: // draining after a failure
+		case o.err != nil:
 			err = o.err
 			cancel()
-			continue
-		}
-		if e := emit(j.item, o.r); e != nil {
-			err = e
-			cancel()
+		default:
+			if e := emit(j.item, o.r); e != nil {
+				err = e
+				cancel()
+			}
 		}
 	}
-	wg.Wait()
-	if err == nil {
-		// The producer may have stopped early because the parent ctx ended.
+	finished := false // order closed and consumed
+loop:
+	for {
+		select {
+		case j, ok := <-order:
+			if !ok {
+				finished = true
+				break loop
+			}
+			consume(j)
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	if !finished {
+		// Cancelled: flush what is queued, but do not wait for the producer, which may
+		// be blocked reading input (a terminal's stdin); it and the workers exit when
+		// its read returns.
+	drain:
+		for {
+			select {
+			case j, ok := <-order:
+				if !ok {
+					finished = true
+					break drain
+				}
+				consume(j)
+			default:
+				break drain
+			}
+		}
+	}
+	if finished {
+		wg.Wait()
+	}
+	if err == nil && !(finished && exhausted.Load()) {
 		err = ctx.Err()
 	}
 	return err

@@ -256,6 +256,7 @@ func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) 
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+			out.fill(r) // keep the first attempt's reply
 			return v.probeCanceled(r, ctx.Err())
 		}
 		req = &rcptReq{addr: wire, domain: r.Syntax.ASCIIDomain, utf8: r.Syntax.SMTPUTF8}
@@ -276,7 +277,7 @@ func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) 
 	if v.NoCatchAll {
 		return nil
 	}
-	ca, err := v.pool.catchAll(ctx, hosts, r.Syntax.ASCIIDomain, r.Syntax.SMTPUTF8)
+	ca, err := v.pool.catchAll(ctx, hosts, r.Syntax.ASCIIDomain)
 	if err != nil {
 		// An inconclusive catch-all probe never turns an accepted recipient into catch_all.
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -295,7 +296,9 @@ func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) 
 // reports cancellation of its own ctx as an error instead.
 func (v *Verifier) probeCanceled(r *Result, err error) error {
 	r.setReason(ReasonSMTPTimeout)
-	r.SMTP.Message = "no verdict within the per-address time limit"
+	if r.SMTP.Message == "" {
+		r.SMTP.Message = "no verdict within the per-address time limit"
+	}
 	return err
 }
 

@@ -268,3 +268,70 @@ func TestCancel(t *testing.T) {
 		t.Fatal("Verify returned no error after cancellation")
 	}
 }
+
+// probeAll verifies addrs concurrently and checks each against want.
+func probeAll(t *testing.T, v *verify.Verifier, addrs []string, w want) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			check(t, v, a, w)
+		}()
+	}
+	wg.Wait()
+}
+
+func mailboxes(domain string, n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("user%d@%s", i, domain))
+	}
+	return out
+}
+
+// TestConnectionLimit: a server that allows one connection per client refuses the
+// second session with 421; the first session carries on and every address is right.
+func TestConnectionLimit(t *testing.T) {
+	z := fakes.NewZoo(t)
+	boxes := mailboxes("single.zz", 60)
+	srv := z.MX("single.zz", fakes.Config{Mailboxes: boxes, ConnLimit: 1})
+	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
+	probeAll(t, v, boxes, want{verify.StatusDeliverable, verify.ReasonAccepted, false})
+	t.Logf("sessions %d", srv.Sessions())
+}
+
+// TestTooManyRecipients: a server taking 5 recipients per transaction gets new
+// transactions on the same session, without back-off or lost verdicts.
+func TestTooManyRecipients(t *testing.T) {
+	z := fakes.NewZoo(t)
+	boxes := mailboxes("five.zz", 60)
+	srv := z.MX("five.zz", fakes.Config{Mailboxes: boxes, MaxRecipients: 5})
+	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true; v.PerMX = 1 })
+	start := time.Now()
+	probeAll(t, v, boxes, want{verify.StatusDeliverable, verify.ReasonAccepted, false})
+	if s := srv.Sessions(); s > 60/20+1 {
+		t.Errorf("%d sessions, want ≤ %d: a transaction limit needs no new session", s, 60/20+1)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v: the transaction limit was backed off from", d)
+	}
+}
+
+// TestStickyFailureExpires: a server that failed twice is skipped for a while, then
+// tried again.
+func TestStickyFailureExpires(t *testing.T) {
+	defer verify.SetStickyFor(200 * time.Millisecond)()
+	z := fakes.NewZoo(t)
+	z.DNS.MX("later.zz", 10, "mx.later.zz")
+	z.DNS.A("mx.later.zz", "127.0.0.251") // nothing listens yet
+	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
+	for range 3 {
+		check(t, v, "jane@later.zz", want{verify.StatusUnknown, verify.ReasonSMTPUnreachable, false})
+	}
+	z.Farm.Host("127.0.0.251", fakes.Config{Mailboxes: []string{"jane@later.zz"}})
+	v.SMTP.Port = z.Farm.Port
+	time.Sleep(300 * time.Millisecond)
+	check(t, v, "jane@later.zz", want{verify.StatusDeliverable, verify.ReasonAccepted, false})
+}

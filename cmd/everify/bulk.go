@@ -120,13 +120,16 @@ func matches(list []string, r *verify.Result) bool {
 // maxProblemLines bounds the malformed-row messages printed; the summary counts all.
 const maxProblemLines = 100
 
-func runBulk(ctx context.Context, opts *BulkOptions) error {
+func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	now := opts.Now
 	if now == nil {
 		now = testNow
 	}
 	start := now()
-	in, total, closeIn, err := openBulkInput(opts)
+	if err := checkNotInPlace(opts); err != nil {
+		return err
+	}
+	in, total, closeIn, err := openBulkInput(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -155,7 +158,12 @@ func runBulk(ctx context.Context, opts *BulkOptions) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() {
+			// A failed final write shows only here.
+			if cerr := f.Close(); cerr != nil && retErr == nil {
+				retErr = cerr
+			}
+		}()
 		out = f
 	}
 	sink, err := newBulkSink(out, opts.Format, rd)
@@ -309,11 +317,36 @@ func chunks(rd *csvio.Reader, readErr *error) iter.Seq[*chunk] {
 	}
 }
 
+// checkNotInPlace refuses an output that is the input file: writing it would truncate
+// the rows still to be read (or, appending, read its own output forever).
+func checkNotInPlace(opts *BulkOptions) error {
+	var in os.FileInfo
+	if opts.File != "-" {
+		in, _ = os.Stat(opts.File)
+	} else if f, ok := opts.IO.In.(*os.File); ok {
+		in, _ = f.Stat()
+	}
+	if in == nil || !in.Mode().IsRegular() {
+		return nil
+	}
+	var out os.FileInfo
+	if opts.Output != "" && opts.Output != "-" {
+		out, _ = os.Stat(opts.Output)
+	} else if f, ok := opts.IO.Out.(*os.File); ok {
+		out, _ = f.Stat()
+	}
+	if out != nil && os.SameFile(in, out) {
+		return withHint(fmt.Errorf("the output is the input file %s", opts.File),
+			"write to another file (-o clean.csv), then rename it")
+	}
+	return nil
+}
+
 // openBulkInput opens the input and, for a regular file, counts its lines for the
 // progress bar's total (-1 when unknown).
-func openBulkInput(opts *BulkOptions) (io.Reader, int64, func(), error) {
+func openBulkInput(ctx context.Context, opts *BulkOptions) (io.Reader, int64, func(), error) {
 	if opts.File == "-" {
-		return opts.IO.In, -1, func() {}, nil
+		return newCtxReader(ctx, opts.IO.In), -1, func() {}, nil
 	}
 	f, err := os.Open(opts.File)
 	if err != nil {
@@ -348,6 +381,7 @@ func newBulkSink(w io.Writer, format string, rd *csvio.Reader) (*bulkSink, error
 		return &bulkSink{res: newResultWriter(w, format, false)}, nil
 	}
 	cw := csvio.NewWriter(w, rd.Delimiter(), rd.BOM())
+	cw.EOL = rd.EOL() // rows the writer completes end like the input's
 	if err := cw.WriteHeader(rd.Header(), rd.Fields(), resultColumns); err != nil {
 		return nil, err
 	}

@@ -321,3 +321,77 @@ func TestBulkProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryInterruptOpenStdin: Ctrl-C while everify waits for more input on a stdin
+// that stays open (a terminal) ends the run at once with 130 and the rows so far.
+func TestBinaryInterruptOpenStdin(t *testing.T) {
+	for _, args := range [][]string{{"check", "--offline", "-"}, {"bulk", "--offline", "-"}} {
+		t.Run(args[0], func(t *testing.T) {
+			cmd := exec.Command(binPath, args...)
+			stdin, _ := cmd.StdinPipe()
+			defer stdin.Close()
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(stdin, "email\na@mailinator.com\n")
+			br := bufio.NewReader(stdout)
+			if args[0] == "check" {
+				// check answers each line as it comes.
+				if _, err := br.ReadString('\n'); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				// bulk reads ahead to detect the format: interrupt that wait.
+				time.Sleep(200 * time.Millisecond)
+			}
+			cmd.Process.Signal(syscall.SIGINT)
+			done := make(chan error, 1)
+			go func() { io.Copy(io.Discard, br); done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+					t.Errorf("exit %v, want %d", err, exitInterrupted)
+				}
+			case <-time.After(10 * time.Second): // failsafe: it waits for stdin to close
+				cmd.Process.Kill()
+				t.Fatal("still running 10 s after SIGINT with stdin open")
+			}
+		})
+	}
+}
+
+// TestBulkRefusesInPlace: -o naming the input file (or stdout redirected onto it) is
+// refused before anything is written.
+func TestBulkRefusesInPlace(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "list.csv")
+	os.WriteFile(in, []byte("email\na@gmail.com\n"), 0o644)
+	ios, _, errOut := testStreams("")
+	if code := run(context.Background(), []string{"bulk", "--offline", in, "-o", in}, ios); code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errOut.String(), "the output is the input file") {
+		t.Errorf("stderr %q", errOut)
+	}
+	f, _ := os.OpenFile(in, os.O_WRONLY|os.O_APPEND, 0)
+	defer f.Close()
+	ios, _, _ = testStreams("")
+	ios.Out = f
+	if code := run(context.Background(), []string{"bulk", "--offline", in}, ios); code != exitError {
+		t.Errorf("stdout onto the input: exit %d, want %d", code, exitError)
+	}
+	if b, _ := os.ReadFile(in); string(b) != "email\na@gmail.com\n" {
+		t.Errorf("input changed: %q", b)
+	}
+}
+
+// TestBulkCRLFConsistent: rows the writer completes (the header of a headerless list, a
+// last row without a line break) end in the input's CRLF.
+func TestBulkCRLFConsistent(t *testing.T) {
+	ios, out, _ := testStreams("a@gmail.com\r\nb@gmail.com\r\nc@gmail.com")
+	run(context.Background(), []string{"bulk", "--offline", "-"}, ios)
+	if n, crlf := strings.Count(out.String(), "\n"), strings.Count(out.String(), "\r\n"); n != 4 || crlf != 4 {
+		t.Errorf("%d line breaks, %d CRLF in %q; want 4 CRLF", n, crlf, out)
+	}
+}

@@ -102,7 +102,7 @@ func checkInputs(opts *CheckOptions, readErr *error) iter.Seq[string] {
 				}
 				continue
 			}
-			sc := bufio.NewScanner(opts.IO.In)
+			sc := bufio.NewScanner(opts.IO.In) // read by Stream's producer: Ctrl-C does not wait for it
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			for sc.Scan() {
 				line := strings.TrimSuffix(sc.Text(), "\r")

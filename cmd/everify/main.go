@@ -11,6 +11,8 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C stops the run gracefully; a second one kills the process.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], systemStreams())
 	stop()
 	os.Exit(code)

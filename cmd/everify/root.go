@@ -25,9 +25,6 @@ func run(ctx context.Context, args []string, ios *IOStreams) int {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
 	return exitCode(err, ios, path)
 }
 

@@ -39,10 +39,14 @@ func (l *listener) Accept() (net.Conn, error) {
 		if c == nil {
 			continue // cleanup started; the next Accept fails
 		}
-		if l.s.isSMTP && l.s.cfg.Banner != nil {
+		banner := l.s.cfg.Banner
+		if limit := l.s.cfg.ConnLimit; limit > 0 && c.openAtAccept > limit {
+			banner = &Reply{421, "4.7.0", "Too many connections from your host"}
+		}
+		if l.s.isSMTP && banner != nil {
 			// Not go-smtp's business: it would greet with 220 first.
 			l.s.wg.Add(1)
-			go l.s.rejectBanner(c)
+			go l.s.rejectBanner(c, banner)
 			continue
 		}
 		return c, nil
@@ -94,7 +98,9 @@ type conn struct {
 	tls     bool     // STARTTLS accepted: the bytes are TLS records from here on
 	top     net.Conn // where the session writes: this conn, or the *tls.Conn over it
 	errors  int      // errors in this session (see Config)
-	hangup  bool     // HardErrorLimit reached: 421 and close before anything else
+
+	openAtAccept int  // sessions open, this one included, when it was accepted
+	hangup       bool // HardErrorLimit reached: 421 and close before anything else
 }
 
 func (c *conn) Read(p []byte) (int, error) {

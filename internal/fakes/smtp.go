@@ -151,6 +151,14 @@ type Config struct {
 	// Greylisted, ..." (postgrey's wording); later RCPTs for it are
 	// answered normally.
 	Greylist bool
+	// ConnLimit, if > 0, refuses a connection that would make more than this
+	// many sessions open at once with "421 4.7.0 Too many connections from
+	// your host" instead of the greeting (then closes it), as Exim's
+	// smtp_accept_max_per_host and Postfix's smtpd_client_connection_count_limit do.
+	ConnLimit int
+	// MaxRecipients, if > 0, answers "452 4.5.3 Maximum limit of N recipients
+	// reached" (go-smtp's wording) to RCPTs beyond this many in one transaction.
+	MaxRecipients int
 	// Hostname is the server's name in its banner, EHLO reply and 421. It
 	// defaults to "mx-127-0-0-2.fakes.test" for 127.0.0.2, and so on.
 	Hostname string
@@ -284,6 +292,7 @@ func (f *MXFarm) Host(ip string, cfg Config) *Server {
 	srv.ReadTimeout = smtpTimeout
 	srv.WriteTimeout = smtpTimeout
 	srv.EnableSMTPUTF8 = cfg.SMTPUTF8
+	srv.MaxRecipients = cfg.MaxRecipients
 	srv.TLSConfig = cfg.TLS
 	srv.ErrorLog = serverLog{s}
 	srv.Debug = dataScanner{s}
@@ -629,6 +638,7 @@ func (s *Server) track(nc net.Conn) *conn {
 		}
 	}
 	s.maxOpen = max(s.maxOpen, open)
+	c.openAtAccept = open
 	s.mu.Unlock()
 	if limit := s.cfg.MaxSessions; limit > 0 && open > limit {
 		s.errorf("fakes: MX %s: %d sessions open at once, want at most %d (Config.MaxSessions)", s.ip, open, limit)
@@ -642,11 +652,11 @@ func (s *Server) untrack(c *conn) {
 	delete(s.conns, c)
 }
 
-// rejectBanner sends Config.Banner and closes c.
-func (s *Server) rejectBanner(c *conn) {
+// rejectBanner sends banner instead of a greeting and closes c.
+func (s *Server) rejectBanner(c *conn, banner *Reply) {
 	defer s.wg.Done()
 	defer c.Close()
-	c.Write([]byte(s.cfg.Banner.String()))
+	c.Write([]byte(banner.String()))
 }
 
 // rcpt decides the reply to RCPT TO:<to>; nil accepts.
