@@ -106,15 +106,7 @@ func TestCatchAllOncePerDomain(t *testing.T) {
 	z := fakes.NewZoo(t)
 	srv := z.MX("wild.zz", fakes.Config{CatchAll: []string{"wild.zz"}})
 	v := newVerifier(t, z, nil)
-	var wg sync.WaitGroup
-	for i := range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			check(t, v, fmt.Sprintf("user%d@wild.zz", i), want{verify.StatusRisky, verify.ReasonCatchAll, true})
-		}()
-	}
-	wg.Wait()
+	probeAll(t, v, mailboxes("wild.zz", 30), want{verify.StatusRisky, verify.ReasonCatchAll, true})
 	if got := srv.Recipients(); got != 31 {
 		t.Errorf("server saw %d RCPTs, want 30 + 1 catch-all probe", got)
 	}
@@ -211,15 +203,7 @@ func TestHardLimitReconnect(t *testing.T) {
 	z := fakes.NewZoo(t)
 	srv := z.MX("strict.zz", fakes.Config{Mailboxes: []string{"a@strict.zz", "b@strict.zz"}, HardErrorLimit: 3})
 	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
-	var wg sync.WaitGroup
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			check(t, v, fmt.Sprintf("ghost%d@strict.zz", i), want{verify.StatusUndeliverable, verify.ReasonMailboxNotFound, false})
-		}()
-	}
-	wg.Wait()
+	probeAll(t, v, mailboxes("strict.zz", 12), want{verify.StatusUndeliverable, verify.ReasonMailboxNotFound, false})
 	check(t, v, "a@strict.zz", want{verify.StatusDeliverable, verify.ReasonAccepted, false})
 	// The first sessions (at most PerMX at once) learn the limit from the 421; later
 	// ones stay under it.
