@@ -124,6 +124,9 @@ type mxQueue struct {
 	rejectLimit, connLimit, txLimit int
 }
 
+// maxQueues is how many mail-server queues are kept once idle.
+const maxQueues = 10_000
+
 // stickyFor is how long a server that failed twice in a row is not tried again (a
 // variable for tests).
 var stickyFor = 2 * time.Minute
@@ -233,9 +236,9 @@ func (p *smtpPool) run(q *mxQueue) {
 				p.mu.Unlock()
 				continue
 			}
-			// An idle queue is forgotten, so memory does not grow with the domains of
-			// a run; what it learnt about its server goes with it.
-			if q.workers == 0 && len(q.pending) == 0 && q.failed == nil && p.queues[q.key] == q {
+			// Past maxQueues an idle queue is forgotten, so memory does not grow with the
+			// mail servers of a run (what it learnt about its server goes with it).
+			if len(p.queues) > maxQueues && q.workers == 0 && len(q.pending) == 0 && q.failed == nil && p.queues[q.key] == q {
 				delete(p.queues, q.key)
 			}
 			p.mu.Unlock()
