@@ -579,13 +579,14 @@ func (p *smtpPool) setBackoff(host string) {
 	p.backoff[host] = until
 }
 
-func (p *smtpPool) sem(host string) chan struct{} {
+// sem returns the semaphore bounding sessions to one server address.
+func (p *smtpPool) sem(addr string) chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := p.hostSem[host]
+	s := p.hostSem[addr]
 	if s == nil {
 		s = make(chan struct{}, p.perMX())
-		p.hostSem[host] = s
+		p.hostSem[addr] = s
 	}
 	return s
 }
@@ -605,39 +606,35 @@ func (p *smtpPool) orderHosts(hosts []dnscheck.Host) []dnscheck.Host {
 // maxAddrsPerHost bounds the addresses of one MX host tried in one open.
 const maxAddrsPerHost = 2
 
-// open opens a session to the first of q's exchangers that answers. It holds the host's
-// semaphore until release is called. When every host fails, fail says why.
+// open opens a session to the first of q's exchangers that answers. It holds the server
+// address's semaphore (PerMX sessions at most) until release is called. When every host fails, fail says why.
 func (p *smtpPool) open(q *mxQueue) (s *smtpprobe.Session, release func(), fail rcptOutcome) {
 	var lastReply *rcptOutcome
 	timedOut, protocol := false, false
 	var lastErr error
 	for _, h := range p.orderHosts(q.hosts) {
-		sem := p.sem(h.Name)
-		select {
-		case sem <- struct{}{}:
-		case <-p.ctx.Done():
-			return nil, nil, rcptOutcome{reason: ReasonSMTPTimeout, message: "verifier closed"}
-		}
-		released := false
-		rel := func() {
-			if !released {
-				released = true
-				<-sem
-			}
-		}
 		p.waitBackoff(h.Name)
 		addrs := h.Addrs
 		if len(addrs) > maxAddrsPerHost {
 			addrs = addrs[:maxAddrsPerHost]
 		}
 		for _, a := range addrs {
+			// The bound is per server address: several MX names often share one.
+			sem := p.sem(a.String())
+			select {
+			case sem <- struct{}{}:
+			case <-p.ctx.Done():
+				return nil, nil, rcptOutcome{reason: ReasonSMTPTimeout, message: "verifier closed"}
+			}
 			sess, err := p.dial(h.Name, a)
 			if err == nil {
 				p.mu.Lock()
 				q.openFailures = 0
 				p.mu.Unlock()
-				return sess, rel, rcptOutcome{}
+				var once sync.Once
+				return sess, func() { once.Do(func() { <-sem }) }, rcptOutcome{}
 			}
+			<-sem
 			lastErr = err
 			var se *smtpprobe.Error
 			if errors.As(err, &se) && se.Reply != nil {
@@ -646,7 +643,6 @@ func (p *smtpPool) open(q *mxQueue) (s *smtpprobe.Session, release func(), fail 
 				if se.Reply.Permanent() {
 					// The server answered and refused us: other exchangers of the same
 					// domain would say no better.
-					rel()
 					return nil, nil, out
 				}
 				p.setBackoff(h.Name)
@@ -658,7 +654,6 @@ func (p *smtpPool) open(q *mxQueue) (s *smtpprobe.Session, release func(), fail 
 				protocol = true
 			}
 		}
-		rel()
 	}
 	switch {
 	case lastReply != nil:

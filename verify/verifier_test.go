@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -318,4 +319,21 @@ func TestStickyFailureExpires(t *testing.T) {
 	v.SMTP.Port = z.Farm.Port
 	time.Sleep(300 * time.Millisecond)
 	check(t, v, "jane@later.zz", want{verify.StatusDeliverable, verify.ReasonAccepted, false})
+}
+
+// TestPerMXCountsAddresses: two domains whose MX names differ but resolve to the same
+// server share its --per-mx bound.
+func TestPerMXCountsAddresses(t *testing.T) {
+	z := fakes.NewZoo(t)
+	a, b := mailboxes("one.zz", 60), mailboxes("two.zz", 60)
+	srv := z.Farm.Host("127.0.0.240", fakes.Config{Mailboxes: append(slices.Clone(a), b...), MaxSessions: 2})
+	for _, d := range []string{"one.zz", "two.zz"} {
+		z.DNS.MX(d, 10, "mx."+d)
+		z.DNS.A("mx."+d, "127.0.0.240")
+	}
+	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true; v.SMTP.Port = z.Farm.Port })
+	probeAll(t, v, append(a, b...), want{verify.StatusDeliverable, verify.ReasonAccepted, false})
+	if srv.MaxOpen() > 2 {
+		t.Errorf("server saw %d sessions at once, want ≤ --per-mx 2", srv.MaxOpen())
+	}
 }
