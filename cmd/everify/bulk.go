@@ -154,7 +154,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 
 	var out io.Writer = opts.IO.Out
 	if opts.Output != "" && opts.Output != "-" {
-		f, err := os.Create(opts.Output)
+		f, err := createOutput(ctx, opts.Output)
 		if err != nil {
 			return err
 		}
@@ -340,29 +340,6 @@ func checkNotInPlace(opts *BulkOptions) error {
 			"write to another file (-o clean.csv), then rename it")
 	}
 	return nil
-}
-
-// openBulkInput opens the input and, for a regular file, counts its lines for the
-// progress bar's total (-1 when unknown).
-func openBulkInput(ctx context.Context, opts *BulkOptions) (io.Reader, int64, func(), error) {
-	if opts.File == "-" {
-		return newCtxReader(ctx, opts.IO.In), -1, func() {}, nil
-	}
-	f, err := os.Open(opts.File)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	total := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && wantProgress(opts) {
-		if n, err := csvio.CountLines(f); err == nil {
-			total = int64(n)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			f.Close()
-			return nil, 0, nil, err
-		}
-	}
-	return f, total, func() { f.Close() }, nil
 }
 
 func wantProgress(opts *BulkOptions) bool {

@@ -8,11 +8,10 @@ import (
 
 // Exit codes of SPEC.md.
 const (
-	exitOK          = 0
-	exitError       = 1 // usage or runtime error
-	exitFail        = 2 // check: some address undeliverable; bulk: a row matched --fail-on
-	exitRisky       = 3 // check: some address risky or unknown, none undeliverable
-	exitInterrupted = 130
+	exitOK    = 0
+	exitError = 1 // usage or runtime error
+	exitFail  = 2 // check: some address undeliverable; bulk: a row matched --fail-on
+	exitRisky = 3 // check: some address risky or unknown, none undeliverable
 )
 
 // exitError carries a verdict exit code (2 or 3) out of a command after its output is
@@ -40,8 +39,9 @@ func (e *hintError) Unwrap() error { return e.err }
 
 func withHint(err error, hint string) error { return &hintError{err, hint} }
 
-// exitCode prints err once and maps it to the process exit code.
-func exitCode(err error, ios *IOStreams, cmdPath string) int {
+// exitCode prints err once and maps it to the process exit code; ctx is the run's,
+// whose cause tells which signal ended it.
+func exitCode(ctx context.Context, err error, ios *IOStreams, cmdPath string) int {
 	if err == nil {
 		return exitOK
 	}
@@ -50,8 +50,7 @@ func exitCode(err error, ios *IOStreams, cmdPath string) int {
 		return ec.code
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(ios.ErrOut, "everify: interrupted")
-		return exitInterrupted
+		return interruptCode(ctx, ios.ErrOut)
 	}
 	fmt.Fprintf(ios.ErrOut, "everify: error: %v\n", err)
 	var he *hintError

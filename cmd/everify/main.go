@@ -5,14 +5,10 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first Ctrl-C stops the run gracefully; a second one kills the process.
-	context.AfterFunc(ctx, stop)
+	ctx, stop := notifySignals(context.Background(), os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], systemStreams())
 	stop()
 	os.Exit(code)

@@ -25,7 +25,7 @@ func run(ctx context.Context, args []string, ios *IOStreams) int {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
-	return exitCode(err, ios, path)
+	return exitCode(ctx, err, ios, path)
 }
 
 func newRootCmd(ios *IOStreams) *cobra.Command {
