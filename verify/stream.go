@@ -34,34 +34,57 @@ func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 		item T
 		out  chan outcome // buffered: a worker never waits for the writer
 	}
-	order := make(chan job, 4*workers)
+	// Nothing is allocated per worker up front: workers start only when an item finds
+	// none idle, and the window is a semaphore of empty structs (no buffer) over a queue
+	// that grows with the items in it. So a generous bound costs nothing on a short input.
+	window := make(chan struct{}, 4*workers)
+	order := newQueue[job]()
 	jobs := make(chan job)
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				r, err := work(ctx, j.item)
-				j.out <- outcome{r, err}
-			}
-		}()
+	work1 := func(j job) {
+		r, err := work(ctx, j.item)
+		j.out <- outcome{r, err}
+	}
+	started := 0
+	handOff := func(j job) bool {
+		select {
+		case jobs <- j: // an idle worker
+			return true
+		default:
+		}
+		if started < workers {
+			started++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				work1(j)
+				for j := range jobs {
+					work1(j)
+				}
+			}()
+			return true
+		}
+		select {
+		case jobs <- j:
+			return true
+		case <-ctx.Done():
+			j.out <- outcome{err: ctx.Err()}
+			return false
+		}
 	}
 	var exhausted atomic.Bool // the producer read items to their end
 	go func() {
-		defer close(order)
+		defer order.close()
 		defer close(jobs)
 		for it := range items {
-			j := job{item: it, out: make(chan outcome, 1)}
 			select {
-			case order <- j:
+			case window <- struct{}{}:
 			case <-ctx.Done():
 				return
 			}
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				j.out <- outcome{err: ctx.Err()}
+			j := job{item: it, out: make(chan outcome, 1)}
+			order.push(j)
+			if !handOff(j) {
 				return
 			}
 		}
@@ -71,6 +94,7 @@ func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 	var err error
 	consume := func(j job) {
 		o := <-j.out // every job in order gets an outcome, from a worker or the producer
+		<-window
 		switch {
 		case err != nil: // draining after a failure
 		case o.err != nil:
@@ -87,12 +111,21 @@ func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 loop:
 	for {
 		select {
-		case j, ok := <-order:
-			if !ok {
-				finished = true
-				break loop
+		case <-order.ready:
+			for {
+				j, ok, closed := order.pop()
+				if closed {
+					finished = true
+					break loop
+				}
+				if !ok {
+					break
+				}
+				consume(j)
+				if ctx.Err() != nil {
+					break loop
+				}
 			}
-			consume(j)
 		case <-ctx.Done():
 			break loop
 		}
@@ -101,18 +134,15 @@ loop:
 		// Cancelled: flush what is queued, but do not wait for the producer, which may
 		// be blocked reading input (a terminal's stdin); it and the workers exit when
 		// its read returns.
-	drain:
 		for {
-			select {
-			case j, ok := <-order:
-				if !ok {
-					finished = true
-					break drain
-				}
-				consume(j)
-			default:
-				break drain
+			j, ok, closed := order.pop()
+			if closed {
+				finished = true
 			}
+			if !ok {
+				break
+			}
+			consume(j)
 		}
 	}
 	if finished {
@@ -128,4 +158,50 @@ loop:
 // results in input order. Errors are those of [Stream].
 func (v *Verifier) VerifyAll(ctx context.Context, workers int, inputs iter.Seq[string], emit func(Result) error) error {
 	return Stream(ctx, workers, inputs, v.Verify, func(_ string, r Result) error { return emit(r) })
+}
+
+// queue is a FIFO whose storage grows with its contents; ready has a value whenever
+// pop may find an item or the end.
+type queue[J any] struct {
+	mu     sync.Mutex
+	items  []J
+	closed bool
+	ready  chan struct{}
+}
+
+func newQueue[J any]() *queue[J] { return &queue[J]{ready: make(chan struct{}, 1)} }
+
+func (q *queue[J]) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue[J]) push(j J) {
+	q.mu.Lock()
+	q.items = append(q.items, j)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue[J]) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// pop returns the oldest item (ok), or reports that the queue is empty and closed.
+func (q *queue[J]) pop() (j J, ok, closed bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return j, false, q.closed
+	}
+	j = q.items[0]
+	var zero J
+	q.items[0] = zero
+	q.items = q.items[1:]
+	return j, true, false
 }

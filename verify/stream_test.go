@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -132,5 +133,37 @@ func TestStreamEmitError(t *testing.T) {
 	})
 	if !errors.Is(err, boom) || n != 3 {
 		t.Fatalf("err = %v after %d emits, want %v after 3", err, n, boom)
+	}
+}
+
+// TestStreamWorkersCostNothing: a bound on workers far above the input size allocates
+// nothing per worker: neither goroutines nor window slots are made up front.
+func TestStreamWorkersCostNothing(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var peak, cur atomic.Int64
+	n := 0
+	err := Stream(context.Background(), 1_000_000, seq(3), func(_ context.Context, i int) (int, error) {
+		c := cur.Add(1)
+		for {
+			p := peak.Load()
+			if c <= p || peak.CompareAndSwap(p, c) {
+				break
+			}
+		}
+		defer cur.Add(-1)
+		time.Sleep(10 * time.Millisecond)
+		return i, nil
+	}, func(int, int) error { n++; return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 3 {
+		t.Fatalf("err %v, %d results", err, n)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("3 items with 1,000,000 workers allocated %d bytes", alloc)
+	}
+	if peak.Load() != 3 {
+		t.Errorf("%d items in flight at once, want all 3", peak.Load())
 	}
 }

@@ -140,7 +140,7 @@ func TestBinaryTimeoutHint(t *testing.T) {
 	}
 
 	// Through a SOCKS5 proxy that never answers, every connection times out: the hint
-	// is printed, once.
+	// is printed, once, and points at the proxy, not at port 25 and --proxy.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -160,8 +160,8 @@ func TestBinaryTimeoutHint(t *testing.T) {
 	if !strings.Contains(out, "smtp_timeout") {
 		t.Errorf("output %q lacks smtp_timeout", out)
 	}
-	if n := strings.Count(errOut, "port 25 looks blocked"); n != 1 {
-		t.Errorf("port-blocked hint printed %d times, want once:\n%s", n, errOut)
+	if n := strings.Count(errOut, "through the proxy timed out"); n != 1 || strings.Contains(errOut, "port 25 looks blocked") {
+		t.Errorf("proxy hint printed %d times, want once and no port-25 hint:\n%s", n, errOut)
 	}
 }
 

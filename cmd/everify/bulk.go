@@ -54,21 +54,21 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 				opts.File = args[0]
 			}
 			if !validFormat(opts.Format) || opts.Format == formatText {
-				return flagErrorf("invalid --format %q: want csv, ndjson or json", opts.Format)
+				return flagErrorf("invalid %s: want csv, ndjson or json", optRef(cmd.Flags(), "format"))
 			}
 			switch opts.Progress {
 			case "auto", "always", "never":
 			default:
-				return flagErrorf("invalid --progress %q: want auto, always or never", opts.Progress)
+				return flagErrorf("invalid %s: want auto, always or never", optRef(cmd.Flags(), "progress"))
 			}
 			var err error
-			if opts.Keep, err = parseMatchList("--keep", opts.Keep, false); err != nil {
+			if opts.Keep, err = parseMatchList(optName(cmd.Flags(), "keep"), opts.Keep, false); err != nil {
 				return err
 			}
-			if opts.FailOn, err = parseMatchList("--fail-on", opts.FailOn, true); err != nil {
+			if opts.FailOn, err = parseMatchList(optName(cmd.Flags(), "fail-on"), opts.FailOn, true); err != nil {
 				return err
 			}
-			if err := opts.Verify.complete(&opts.Verifier); err != nil {
+			if err := opts.Verify.complete(ios, &opts.Verifier); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -238,7 +238,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	sum.duplicates = cache.hits()
 	sum.malformed = problems
 	sum.print(opts.IO.ErrOut, now().Sub(start), v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
-	reportPortBlocked(opts.IO, v)
+	reportPortBlocked(opts.IO, v, opts.Verify.Proxy)
 	switch {
 	case err != nil:
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,9 +42,9 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 				}
 			}
 			if !validFormat(opts.Format) {
-				return flagErrorf("invalid --format %q: want text, json, ndjson or csv", opts.Format)
+				return flagErrorf("invalid %s: want text, json, ndjson or csv", optRef(cmd.Flags(), "format"))
 			}
-			if err := opts.Verify.complete(&opts.Verifier); err != nil {
+			if err := opts.Verify.complete(ios, &opts.Verifier); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -66,7 +67,11 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	var undeliverable, doubtful bool
 	var readErr error
-	err = v.VerifyAll(ctx, opts.Verify.Workers, checkInputs(opts, &readErr), func(r verify.Result) error {
+	workers := opts.Verify.Workers
+	if v.DNS == nil {
+		workers = min(workers, runtime.GOMAXPROCS(0)) // offline work is CPU-bound
+	}
+	err = v.VerifyAll(ctx, workers, checkInputs(opts, &readErr), func(r verify.Result) error {
 		switch r.Status {
 		case verify.StatusUndeliverable:
 			undeliverable = true
@@ -78,7 +83,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	reportPortBlocked(opts.IO, v)
+	reportPortBlocked(opts.IO, v, opts.Verify.Proxy)
 	switch {
 	case err != nil:
 		return err

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -39,12 +41,54 @@ func applyEnv(cmd *cobra.Command, ios *IOStreams) error {
 		}
 		if err := setFromEnv(cmd.Flags(), f, val); err != nil {
 			errs = append(errs, flagErrorf("invalid %s=%q: %v", name, val, err))
+			return
 		}
+		if f.Annotations == nil {
+			f.Annotations = map[string][]string{}
+		}
+		f.Annotations[envAnnotation] = []string{val}
 	})
 	if len(errs) > 0 {
 		return errs[0] // the first is enough to act on, as with flags
 	}
 	return nil
+}
+
+// envAnnotation marks a flag set from its environment variable (the value is the
+// variable's text), so that errors name the variable the user has to fix.
+const envAnnotation = "everify_env"
+
+// optRef names a flag's setting in an error message: `--workers 0` when it came from
+// the command line (or is the default), `EVERIFY_WORKERS="0"` when from the environment.
+// fs may be nil (options built by a test).
+func optRef(fs *pflag.FlagSet, name string) string {
+	var f *pflag.Flag
+	if fs != nil {
+		f = fs.Lookup(name)
+	}
+	if f == nil {
+		return "--" + name
+	}
+	if v, ok := f.Annotations[envAnnotation]; ok && len(v) == 1 {
+		return fmt.Sprintf("%s=%q", envName(name), v[0])
+	}
+	val := f.Value.String()
+	if f.Value.Type() == "string" {
+		val = strconv.Quote(val)
+	}
+	return "--" + name + " " + val
+}
+
+// optName is optRef without the value: "--keep" or "EVERIFY_KEEP".
+func optName(fs *pflag.FlagSet, name string) string {
+	if fs != nil {
+		if f := fs.Lookup(name); f != nil {
+			if _, ok := f.Annotations[envAnnotation]; ok {
+				return envName(name)
+			}
+		}
+	}
+	return "--" + name
 }
 
 // setFromEnv sets f from an environment value. Boolean flags also take yes/no and

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -76,9 +77,13 @@ type verifyOptions struct {
 	AllowIPLiteral bool
 	ListsDir       string // where `everify lists update` keeps downloaded lists
 	NoListUpdates  bool   // use the embedded lists only
+
+	fs     *pflag.FlagSet // where the flags live: errors name their source
+	errOut io.Writer      // warnings of newVerifier
 }
 
 func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
+	o.fs = fs
 	fs.BoolVar(&o.Offline, "offline", false, "syntax and lists only: no network at all")
 	fs.BoolVar(&o.NoSMTP, "no-smtp", false, "skip the SMTP stage (syntax, DNS and lists only)")
 	fs.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server `host[:port]` (repeatable; default: /etc/resolv.conf)")
@@ -101,32 +106,52 @@ func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
 	fs.BoolVar(&o.NoListUpdates, "no-list-updates", false, "use only the lists embedded in the binary")
 }
 
+// maxWorkers bounds --workers: a generous number of addresses in flight (an online run
+// may want thousands), but not one that would ask the machine for gigabytes.
+const maxWorkers = 100000
+
 func (o *verifyOptions) validate() error {
+	fs := o.fs
 	switch {
 	case o.Workers < 1:
-		return flagErrorf("invalid --workers %d: must be at least 1", o.Workers)
+		return flagErrorf("invalid %s: must be at least 1", optRef(fs, "workers"))
+	case o.Workers > maxWorkers:
+		return flagErrorf("invalid %s: at most %d addresses can be in flight", optRef(fs, "workers"), maxWorkers)
 	case o.PerMX < 1:
-		return flagErrorf("invalid --per-mx %d: must be at least 1", o.PerMX)
+		return flagErrorf("invalid %s: must be at least 1", optRef(fs, "per-mx"))
 	case o.RcptPerConn < 1:
-		return flagErrorf("invalid --rcpt-per-conn %d: must be at least 1", o.RcptPerConn)
+		return flagErrorf("invalid %s: must be at least 1", optRef(fs, "rcpt-per-conn"))
 	case o.MaxRejects < 1:
-		return flagErrorf("invalid --max-rejects %d: must be at least 1", o.MaxRejects)
+		return flagErrorf("invalid %s: must be at least 1", optRef(fs, "max-rejects"))
 	case o.SMTPPort < 1 || o.SMTPPort > 65535:
-		return flagErrorf("invalid --smtp-port %d", o.SMTPPort)
-	case o.DNSTimeout <= 0 || o.SMTPTimeout <= 0:
-		return flagErrorf("timeouts must be positive")
+		return flagErrorf("invalid %s: want a TCP port, 1 to 65535", optRef(fs, "smtp-port"))
+	case o.DNSTimeout <= 0:
+		return flagErrorf("invalid %s: must be positive", optRef(fs, "dns-timeout"))
+	case o.SMTPTimeout <= 0:
+		return flagErrorf("invalid %s: must be positive", optRef(fs, "smtp-timeout"))
 	case o.GreylistRetry < 0:
-		return flagErrorf("invalid --greylist-retry %v", o.GreylistRetry)
+		return flagErrorf("invalid %s: must not be negative", optRef(fs, "greylist-retry"))
+	}
+	if o.HELO != "" {
+		if err := checkHELO(o.HELO); err != nil {
+			return flagErrorf("invalid %s: %v", optRef(fs, "helo"), err)
+		}
+	}
+	if o.From != "" && o.From != "<>" {
+		if err := checkFrom(o.From); err != nil {
+			return flagErrorf("invalid %s: %v", optRef(fs, "from"), err)
+		}
 	}
 	return nil
 }
 
 // complete validates the flags and, unless a test supplied one, sets *vf to build the
-// Verifier they describe.
-func (o *verifyOptions) complete(vf *func() (*verify.Verifier, error)) error {
+// Verifier they describe; warnings of that build go to ios.ErrOut.
+func (o *verifyOptions) complete(ios *IOStreams, vf *func() (*verify.Verifier, error)) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	o.errOut = ios.ErrOut
 	if *vf == nil {
 		*vf = o.newVerifier
 	}
@@ -167,6 +192,7 @@ func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
 	if helo == "" {
 		helo = hostFQDN()
 	}
+	o.warnHELO(helo)
 	from := o.From
 	switch from {
 	case "":
@@ -177,7 +203,7 @@ func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
 	p := &smtpprobe.Prober{Port: o.SMTPPort, HELO: helo, From: from, Timeout: o.SMTPTimeout}
 	if o.Proxy != "" {
 		if p.Dial, err = smtpprobe.SOCKS5Dialer(o.Proxy, o.SMTPTimeout); err != nil {
-			return nil, flagErrorf("invalid --proxy: %v", err)
+			return nil, flagErrorf("invalid %s: %v", optName(o.fs, "proxy"), err)
 		}
 	}
 	v.SMTP = p
@@ -227,8 +253,19 @@ const portBlockedHint = "every SMTP connection timed out: outbound port 25 looks
 	"(most cloud providers and ISPs block it); probe through a host that can reach port 25 " +
 	"with --proxy socks5://host:port, or skip the SMTP stage with --no-smtp"
 
-func reportPortBlocked(ios *IOStreams, v *verify.Verifier) {
-	if v != nil && v.Stats().PortBlocked() {
-		fmt.Fprintf(ios.ErrOut, "everify: hint: %s\n", portBlockedHint)
+// proxyTimeoutHint replaces portBlockedHint when the connections went through --proxy:
+// the proxy, not the local port 25, is what to look at.
+const proxyTimeoutHint = "every SMTP connection through the proxy timed out: check that the " +
+	"--proxy server is up and reachable from here and that it may connect to port 25 " +
+	"(the proxy's own provider may block it), or skip the SMTP stage with --no-smtp"
+
+func reportPortBlocked(ios *IOStreams, v *verify.Verifier, proxy string) {
+	if v == nil || !v.Stats().PortBlocked() {
+		return
 	}
+	hint := portBlockedHint
+	if proxy != "" {
+		hint = proxyTimeoutHint
+	}
+	fmt.Fprintf(ios.ErrOut, "everify: hint: %s\n", hint)
 }
