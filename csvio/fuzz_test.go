@@ -2,6 +2,7 @@ package csvio
 
 import (
 	"bytes"
+	"encoding/csv"
 	"io"
 	"os"
 	"path/filepath"
@@ -122,5 +123,67 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("scanSimple(%q) refused", withNL)
 		}
 		check("scanSimple", withNL, res)
+	})
+}
+
+// FuzzValidOutput checks that, whatever the input, the Writer's output is RFC 4180 with
+// the detected delimiter (encoding/csv reads it without LazyQuotes), one output record
+// per input record and the header, with and without Safe.
+func FuzzValidOutput(f *testing.F) {
+	for _, s := range []string{
+		"id,name,email\n7,Jane \"JJ\" Jones,jj@x.net\n8,Bob,bob@x.net\n",
+		"email;n\n\"a@x\"b;1\n\"open@x;2\nc@x;3\r",
+		"a@x\n\"q\" <b@x>\nDoe, Jane <c@x>\n",
+		"x,email\n=1+2,a@x\n\"-3\",@b\n",
+		"a,\"b\nc\",d@example.org\r\n",
+		"e\n\r",
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, safe bool) {
+		r, err := NewReader(bytes.NewReader(in), Options{MaxCell: 64, MaxRecord: 256})
+		if err != nil || r.EOL() == "\r" {
+			return // encoding/csv does not read old Mac (bare CR) line breaks
+		}
+		var out bytes.Buffer
+		w := NewWriter(&out, r.Delimiter(), false)
+		w.FlushEvery, w.Safe = 0, safe
+		if err := w.WriteHeader(r.Header(), r.Fields(), resultNames); err != nil {
+			t.Fatal(err)
+		}
+		n := 1
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if err := w.WriteRecord(rec, []string{"a", "-b,c"}); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		w.Flush()
+		cr := csv.NewReader(bytes.NewReader(out.Bytes()))
+		cr.Comma = rune(r.Delimiter())
+		cr.FieldsPerRecord = -1
+		recs, err := cr.ReadAll()
+		if err != nil {
+			t.Fatalf("output is not RFC 4180: %v\ninput  %q\noutput %q", err, in, out.Bytes())
+		}
+		if len(recs) != n {
+			t.Fatalf("%d output records for %d written\ninput  %q\noutput %q", len(recs), n, in, out.Bytes())
+		}
+		if safe {
+			for _, rec := range recs {
+				for _, v := range rec {
+					if isFormula(v) {
+						t.Fatalf("cell %q starts like a formula with Safe\noutput %q", v, out.Bytes())
+					}
+				}
+			}
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -80,9 +81,17 @@ type Record struct {
 	// Truncated says Raw holds only the first MaxRecord octets of an over-long line;
 	// the rest of the line was skipped, never buffered.
 	Truncated bool
+	// Warning is non-empty for a defect that leaves the address cell whole, so that
+	// Address is verified as usual: a line over MaxRecord octets whose address cell lies
+	// within its first MaxRecord octets ("record exceeds 1048576 octets; written cut").
+	// Callers report "line N: Warning".
+	Warning string
+	// Empty says every cell of the record is empty or white space (a blank line, a
+	// spreadsheet's ",,,"): a row that holds no data, which callers count apart.
+	Empty bool
 
-	open  bool // ends inside an unterminated quoted field: the Writer closes it
-	plain bool // a line of a plain list: the Writer quotes it when needed
+	malformed bool // not RFC 4180 (bare quote, text after a closing quote, unterminated, cut): the Writer re-encodes it
+	plain     bool // a line of a plain list: the Writer quotes it when needed
 }
 
 // Clone returns a deep copy of rec that stays valid after the next Read.
@@ -323,12 +332,19 @@ func (r *Reader) truncated(raw, eol []byte, n int) *Record {
 	raw = raw[:min(len(raw), r.maxRecord):min(len(raw), r.maxRecord)]
 	r.pos += n
 	rec := &r.rec
-	*rec = Record{Line: r.line, Raw: raw, EOL: eol, Truncated: true, plain: r.plain}
+	*rec = Record{Line: r.line, Raw: raw, EOL: eol, Truncated: true, malformed: !r.plain, plain: r.plain}
 	r.line++
 	r.scanAll(raw)
 	rec.Fields = len(r.sc.spans)
-	// Address stays empty: the cell may be cut short, and a fragment must not be verified.
-	rec.Problem = fmt.Sprintf("record exceeds %d octets", r.maxRecord)
+	if r.plain || r.col >= len(r.sc.spans)-1 {
+		// The address cell is the one cut short, or lies in the part skipped: a fragment
+		// must not be verified, Address stays empty.
+		rec.Problem = fmt.Sprintf("record exceeds %d octets", r.maxRecord)
+		return rec
+	}
+	// The address cell ends before the cut: judge it, report the cut.
+	r.setAddress(rec, raw)
+	rec.Warning = fmt.Sprintf("record exceeds %d octets; written cut to its first %d", r.maxRecord, r.maxRecord)
 	return rec
 }
 
@@ -355,9 +371,9 @@ func (r *Reader) finish(b []byte, res scanResult) *Record {
 		Line:   r.line,
 		Raw:    raw,
 		EOL:    b[res.rawEnd:res.n:res.n],
-		Fields: len(r.sc.spans),
-		open:   res.open,
-		plain:  r.plain,
+		Fields:    len(r.sc.spans),
+		malformed: res.prob != probNone,
+		plain:     r.plain,
 	}
 	r.pos += res.n
 	r.line++
@@ -379,7 +395,20 @@ func (r *Reader) finish(b []byte, res scanResult) *Record {
 		}
 	}
 	r.setAddress(rec, raw)
+	if strings.TrimSpace(rec.Address) == "" {
+		rec.Empty = r.blank(raw)
+	}
 	return rec
+}
+
+// blank reports whether every field of the last scan, of record raw, is white space.
+func (r *Reader) blank(raw []byte) bool {
+	for _, sp := range r.sc.spans {
+		if len(bytes.TrimSpace(raw[sp.start:sp.end])) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // setAddress extracts the address cell from the spans of the last scan.

@@ -366,6 +366,9 @@ func TestMalformed(t *testing.T) {
 			var got []wantRec
 			for _, r := range recs {
 				got = append(got, wantRec{r.Line, r.Address, r.Problem})
+				if r.Truncated && r.Problem == "" && r.Warning != "record exceeds 100 octets; written cut to its first 100" {
+					t.Errorf("line %d: Warning %q", r.Line, r.Warning)
+				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("records =\n%+v\nwant\n%+v", got, tt.want)
@@ -404,11 +407,14 @@ func TestMaxRecord(t *testing.T) {
 		raw  []string
 	}{
 		{"long line truncated and skipped", "email,x\na@example.org,1\nb@example.org," + line + "\r\nc@example.org,3\n",
-			[]wantRec{{2, "a@example.org", ""}, {3, "", "record exceeds 100 octets"}, {4, "c@example.org", ""}},
+			[]wantRec{{2, "a@example.org", ""}, {3, "b@example.org", ""}, {4, "c@example.org", ""}},
 			[]string{"a@example.org,1", "b@example.org," + line[:86], "c@example.org,3"}},
 		{"long line at EOF", "email,x\na@example.org,1\nb@example.org," + line,
-			[]wantRec{{2, "a@example.org", ""}, {3, "", "record exceeds 100 octets"}},
+			[]wantRec{{2, "a@example.org", ""}, {3, "b@example.org", ""}},
 			[]string{"a@example.org,1", "b@example.org," + line[:86]}},
+		{"long line cut in the address cell", "x,email\n1,a@example.org\n2," + line + "@example.org\n3,c@example.org\n",
+			[]wantRec{{2, "a@example.org", ""}, {3, "", "record exceeds 100 octets"}, {4, "c@example.org", ""}},
+			[]string{"1,a@example.org", "2," + line[:98], "3,c@example.org"}},
 		{"open quote past the cap is cut at its line", "email,x\na@example.org,\"1\n" + strings.Repeat("z@example.org,2\n", 10),
 			append([]wantRec{{2, "a@example.org", "unterminated quoted field"}}, func() (w []wantRec) {
 				for i := range 10 {
@@ -424,6 +430,9 @@ func TestMaxRecord(t *testing.T) {
 			var got []wantRec
 			for _, r := range recs {
 				got = append(got, wantRec{r.Line, r.Address, r.Problem})
+				if r.Truncated && r.Problem == "" && r.Warning != "record exceeds 100 octets; written cut to its first 100" {
+					t.Errorf("line %d: Warning %q", r.Line, r.Warning)
+				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("records =\n%+v\nwant\n%+v", got, tt.want)

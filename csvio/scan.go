@@ -131,6 +131,10 @@ func (s *scanner) scan(b []byte, atEOF bool) (res scanResult) {
 				} else if !atEOF {
 					res.more = true
 					return res
+				} else { // a bare CR ending the input ends the record
+					s.spans = append(s.spans, span{i + 1, j, true})
+					res.rawEnd, res.n = e, e+1
+					return res
 				}
 			}
 			// Text after the closing quote: keep going as an unquoted field whose raw
@@ -161,8 +165,12 @@ func (s *scanner) scan(b []byte, atEOF bool) (res scanResult) {
 				res.more = true
 				return res
 			}
-			s.spans = append(s.spans, span{fs, n, false})
-			res.rawEnd, res.n = n, n
+			end := n
+			if nl == '\n' && end > fs && b[end-1] == '\r' {
+				end-- // a bare CR ending the input is its terminator, not data
+			}
+			s.spans = append(s.spans, span{fs, end, false})
+			res.rawEnd, res.n = end, n
 			return res
 		}
 		if b[j] == d {
@@ -223,6 +231,9 @@ func (s *scanner) scanLine(b []byte, atEOF bool) (res scanResult) {
 			return res
 		}
 		res.rawEnd, res.n = len(b), len(b)
+		if s.nl == '\n' && len(b) > 0 && b[len(b)-1] == '\r' {
+			res.rawEnd-- // a bare CR ending the input is its terminator
+		}
 	} else {
 		res.rawEnd, res.n = k, k+1
 		if s.nl == '\n' && k > 0 && b[k-1] == '\r' {

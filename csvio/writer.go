@@ -5,16 +5,40 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 )
 
+// DefaultFlushEvery is how long NewWriter lets written rows wait in its buffer.
+const DefaultFlushEvery = time.Second
+
 // Writer writes CSV output: each input record byte-for-byte followed by result columns.
-// It buffers; call [Writer.Flush] at the end. Errors are sticky: after a failed write
-// every later call returns the same error.
+// It buffers, but no row waits in the buffer longer than FlushEvery, so a pipeline sees
+// rows early and a crash loses at most the last second; call [Writer.Flush] at the end.
+// Errors are sticky: after a failed write every later call returns the same error.
+//
+// The output is always RFC 4180 with the Writer's delimiter: a record that is not
+// (a bare quote in an unquoted field, text after a closing quote, an unterminated
+// quoted field, a line cut at MaxRecord) is re-encoded from its field values, quoted
+// and with quotes doubled, so that a CSV reader reads back the values [Reader] saw.
+// Well-formed records keep their bytes.
 type Writer struct {
 	// EOL terminates the synthesized header and records read without a terminator (the
 	// last line of a file lacking a final newline), so the output always ends with a
 	// line terminator. NewWriter sets "\n"; set it to [Reader.EOL] for CRLF inputs.
 	EOL string
+	// FlushEvery bounds how long written output may wait in the buffer before it is
+	// flushed by a timer; 0 leaves it until the buffer fills or Flush. NewWriter sets
+	// DefaultFlushEvery. Set it before the first write.
+	FlushEvery time.Duration
+	// Safe neutralises spreadsheet formulas (CSV injection): every cell written, input
+	// cells included, whose value starts with '=', '+', '-', '@', tab or CR is
+	// prefixed with a single quote, which spreadsheets show as text; a record holding
+	// such a cell is re-encoded. Off by default: input records keep their bytes.
+	Safe bool
+
+	mu    sync.Mutex // held by writes and by the timed flush
+	timer *time.Timer
 
 	bw      *bufio.Writer
 	delim   byte
@@ -26,6 +50,9 @@ type Writer struct {
 	special [256]bool // bytes that force quoting: the delimiter, '"', CR, LF
 	wDelim  uint64    // delim broadcast
 	last    []lastValue
+
+	sc        scanner // splits records to re-encode
+	val, safe []byte  // scratch for re-encoded values
 }
 
 // lastValue caches the quoting decision for a result column's last value.
@@ -40,11 +67,25 @@ func NewWriter(w io.Writer, delim byte, bom bool) *Writer {
 	if delim == 0 {
 		delim = ','
 	}
-	wr := &Writer{EOL: "\n", bw: bufio.NewWriterSize(w, 64<<10), delim: delim, bom: bom, wDelim: broadcast(delim)}
+	wr := &Writer{EOL: "\n", FlushEvery: DefaultFlushEvery, bw: bufio.NewWriterSize(w, 64<<10), delim: delim, bom: bom, wDelim: broadcast(delim)}
 	for _, c := range []byte{delim, '"', '\r', '\n'} {
 		wr.special[c] = true
 	}
 	return wr
+}
+
+// arm schedules a flush of what was just written, unless one is pending.
+func (w *Writer) arm() {
+	if w.FlushEvery > 0 && w.timer == nil && w.bw.Buffered() > 0 {
+		w.timer = time.AfterFunc(w.FlushEvery, w.timedFlush)
+	}
+}
+
+func (w *Writer) timedFlush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = nil
+	w.bw.Flush() // an error sticks in bw: the next write or Flush returns it
 }
 
 func (w *Writer) start() {
@@ -63,6 +104,9 @@ func (w *Writer) start() {
 // (case-insensitively, trimmed) is prefixed "everify_" until unique, so no input column
 // is ever shadowed; [Writer.ResultNames] returns the names written.
 func (w *Writer) WriteHeader(header *Record, fields int, resultNames []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.arm()
 	w.start()
 	var input []string
 	if header != nil {
@@ -99,12 +143,12 @@ func (w *Writer) WriteHeader(header *Record, fields int, resultNames []string) e
 			if i > 0 {
 				line = append(line, w.delim)
 			}
-			line = w.appendField(line, n)
+			line = w.appendField(line, w.neutral(n))
 		}
 	}
 	for _, n := range w.names {
 		line = append(line, w.delim)
-		line = w.appendField(line, n)
+		line = w.appendField(line, w.neutral(n))
 	}
 	if header != nil && len(header.EOL) > 0 {
 		line = append(line, header.EOL...)
@@ -146,13 +190,16 @@ func headerNames(h *Record, delim byte) []string {
 // (an empty line, a ragged row) is padded with empty fields so the values land under
 // their names. A row with more fields than the header is written as is.
 func (w *Writer) WriteRecord(rec *Record, values []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.arm()
 	w.start()
 	// Build the line in bufio's free space (the AvailableBuffer idiom: no extra copy),
 	// flushing first when it may not fit; a line longer than the buffer goes through
 	// w.line instead.
-	need := 2*len(rec.Raw) + 2 + len(rec.EOL) + len(w.EOL) + max(w.fields-rec.Fields, 0)
+	need := 2*len(rec.Raw) + 3*rec.Fields + 2 + len(rec.EOL) + len(w.EOL) + max(w.fields-rec.Fields, 0)
 	for _, v := range values {
-		need += 2*len(v) + 3
+		need += 2*len(v) + 4
 	}
 	var line []byte
 	switch {
@@ -179,6 +226,7 @@ func (w *Writer) WriteRecord(rec *Record, values []string) error {
 		line = append(line, w.delim)
 		// Result values repeat ("false", "deliverable"): remember the quoting decision
 		// of each column's last value; comparing equal strings is cheaper than scanning.
+		v = w.neutral(v)
 		if l := &w.last[i]; v != l.v {
 			l.v, l.quote = v, w.mustQuote(v)
 		}
@@ -188,9 +236,10 @@ func (w *Writer) WriteRecord(rec *Record, values []string) error {
 			line = append(line, v...)
 		}
 	}
-	if len(rec.EOL) > 0 {
+	if len(rec.EOL) > 0 && !(len(rec.EOL) == 1 && rec.EOL[0] == '\r' && w.EOL != "\r") {
 		line = append(line, rec.EOL...)
 	} else {
+		// No terminator, or a bare CR ending a file of LF or CRLF lines: the writer's.
 		line = append(line, w.EOL...)
 	}
 	if need > w.bw.Size() && cap(line) <= 4<<20 {
@@ -200,17 +249,95 @@ func (w *Writer) WriteRecord(rec *Record, values []string) error {
 	return err
 }
 
-// appendRaw appends the record's bytes, quoted or closed as WriteRecord describes.
+// appendRaw appends the record's bytes, quoted or re-encoded as WriteRecord describes.
 func (w *Writer) appendRaw(dst []byte, rec *Record) []byte {
 	raw := rec.Raw
-	if rec.plain && needsQuote(raw, w.delim) && !isQuotedField(raw) {
-		return appendQuoted(dst, raw)
+	if rec.plain {
+		if w.Safe {
+			v := raw
+			if isQuotedField(raw) {
+				w.val = appendValue(w.val[:0], raw, span{1, len(raw) - 1, true})
+				v = w.val
+			}
+			if isFormula(v) {
+				return w.appendCell(dst, v)
+			}
+		}
+		if needsQuote(raw, w.delim) && !isQuotedField(raw) {
+			return appendQuoted(dst, raw)
+		}
+		return append(dst, raw...)
 	}
-	dst = append(dst, raw...)
-	if rec.open {
-		dst = append(dst, '"')
+	if rec.malformed || (w.Safe && w.hasFormula(raw)) {
+		return w.appendFields(dst, raw)
+	}
+	return append(dst, raw...)
+}
+
+// appendFields appends the fields of the record raw, re-encoded from their values.
+func (w *Writer) appendFields(dst, raw []byte) []byte {
+	w.scan(raw)
+	for i, sp := range w.sc.spans {
+		if i > 0 {
+			dst = append(dst, w.delim)
+		}
+		w.val = appendValue(w.val[:0], raw, sp)
+		dst = w.appendCell(dst, w.val)
 	}
 	return dst
+}
+
+// appendCell appends the value v as one field: quoted when it must be, and, when Safe
+// and v starts like a formula, prefixed with a single quote.
+func (w *Writer) appendCell(dst, v []byte) []byte {
+	if w.Safe && isFormula(v) {
+		w.safe = append(append(w.safe[:0], '\''), v...)
+		v = w.safe
+	}
+	if needsQuote(v, w.delim) {
+		return appendQuoted(dst, v)
+	}
+	return append(dst, v...)
+}
+
+// scan splits the record raw into w.sc.spans.
+func (w *Writer) scan(raw []byte) {
+	if w.sc.delim == 0 {
+		w.sc = newScanner(w.delim, '\n')
+	}
+	w.sc.scan(raw, true)
+}
+
+// hasFormula reports whether a field of the record raw starts like a formula.
+func (w *Writer) hasFormula(raw []byte) bool {
+	w.scan(raw)
+	for _, sp := range w.sc.spans {
+		if isFormula(raw[sp.start:sp.end]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isFormula reports whether a cell value would be taken for a formula by a spreadsheet
+// (OWASP, CSV injection): it starts with '=', '+', '-', '@', tab or CR.
+func isFormula[T string | []byte](v T) bool {
+	if len(v) == 0 {
+		return false
+	}
+	switch v[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// neutral returns v, prefixed with a single quote when Safe and v starts like a formula.
+func (w *Writer) neutral(v string) string {
+	if w.Safe && isFormula(v) {
+		return "'" + v
+	}
+	return v
 }
 
 // needsQuote reports whether s must be quoted as a CSV field.
@@ -262,4 +389,12 @@ func appendQuoted[T string | []byte](dst []byte, v T) []byte {
 }
 
 // Flush writes buffered output to the underlying writer.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	return w.bw.Flush()
+}

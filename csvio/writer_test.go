@@ -2,10 +2,13 @@ package csvio
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // rewrite reads in and writes every record back with values(rec) appended.
@@ -89,9 +92,9 @@ func TestWriter(t *testing.T) {
 		{"headerless CSV", "Jane\tjane@example.org\nJoe\tjoe@example.org\n",
 			func(*Record) []string { return []string{"s", "r"} },
 			"column1\tcolumn2\tstatus\treason\nJane\tjane@example.org\ts\tr\nJoe\tjoe@example.org\ts\tr\n"},
-		{"unterminated quote is closed", "name,email\nJane,\"jane@example.org",
+		{"unterminated quote is re-encoded", "name,email\nJane,\"jane@example.org",
 			func(*Record) []string { return []string{"undeliverable", "invalid_syntax"} },
-			"name,email,status,reason\nJane,\"jane@example.org\",undeliverable,invalid_syntax\n"},
+			"name,email,status,reason\nJane,jane@example.org,undeliverable,invalid_syntax\n"},
 		{"cut stray quote is closed", "name,email\n\"Jane,j@example.org\nJoe,joe@example.org\n",
 			func(*Record) []string { return []string{"s", "r"} },
 			"name,email,status,reason\n\"Jane,j@example.org\",,s,r\nJoe,joe@example.org,s,r\n"},
@@ -144,4 +147,105 @@ func TestWriterError(t *testing.T) {
 	if err := w.Flush(); !errors.Is(err, boom) {
 		t.Errorf("Flush = %v, want boom", err)
 	}
+}
+
+// TestWriterMalformedValues: a malformed row is re-encoded so that encoding/csv reads
+// back the values the Reader saw; well-formed rows keep their bytes.
+func TestWriterMalformedValues(t *testing.T) {
+	in := "id,name,email\n7,Jane \"JJ\" Jones,jj@x.net\n8,\"Bob \"\"B\"\"\",bob@x.net\n9,\"Al\"x,al@x.net\n"
+	got := rewrite(t, in, []string{"status"}, func(*Record) []string { return []string{"s"} }, true)
+	want := "id,name,email,status\n7,\"Jane \"\"JJ\"\" Jones\",jj@x.net,s\n8,\"Bob \"\"B\"\"\",bob@x.net,s\n9,\"\"\"Al\"\"x\",al@x.net,s\n"
+	if got != want {
+		t.Fatalf("output\n%q\nwant\n%q", got, want)
+	}
+	recs, err := csv.NewReader(strings.NewReader(got)).ReadAll()
+	if err != nil || recs[1][1] != `Jane "JJ" Jones` || recs[3][1] != `"Al"x` {
+		t.Errorf("read back %q, %v", recs, err)
+	}
+}
+
+// TestWriterBareCRAtEOF: a bare CR ending a LF file is the last record's terminator:
+// not inside its last field, and written as the file's line break.
+func TestWriterBareCRAtEOF(t *testing.T) {
+	for in, want := range map[string]string{
+		"email\na@x.org\r":           "email,status\na@x.org,s\n",
+		"email,n\r\na@x.org,\"1\"\r": "email,n,status\r\na@x.org,\"1\",s\r\n",
+		"a@x.org\nb@x.org\r":         "email,status\na@x.org,s\nb@x.org,s\n",
+	} {
+		got := rewrite(t, in, []string{"status"}, func(r *Record) []string {
+			if strings.Contains(r.Address, "\r") {
+				t.Errorf("address %q holds the CR", r.Address)
+			}
+			return []string{"s"}
+		}, true)
+		if got != want {
+			t.Errorf("%q: output %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWriterSafe: with Safe, cells starting with = + - @ tab or CR, in input columns,
+// the header and result values, get a leading single quote; others keep their bytes.
+func TestWriterSafe(t *testing.T) {
+	in := "note,email\n=HYPERLINK(\"x\"),a@x.org\n\"+1\",-b@x.org\nplain,\"c@x.org\"\n@SUM(1),\td@x.org\n"
+	r, _ := NewReader(strings.NewReader(in), Options{})
+	var out bytes.Buffer
+	w := NewWriter(&out, r.Delimiter(), false)
+	w.Safe = true
+	w.WriteHeader(r.Header(), r.Fields(), []string{"status", "email_normalized"})
+	for {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		w.WriteRecord(rec, []string{"ok", strings.TrimSpace(rec.Address)})
+	}
+	w.Flush()
+	want := "note,email,status,email_normalized\n" +
+		"\"'=HYPERLINK(\"\"x\"\")\",a@x.org,ok,a@x.org\n" +
+		"'+1,'-b@x.org,ok,'-b@x.org\n" +
+		"plain,\"c@x.org\",ok,c@x.org\n" +
+		"'@SUM(1),'\td@x.org,ok,d@x.org\n"
+	if out.String() != want {
+		t.Errorf("output\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// TestWriterTimedFlush: rows reach the underlying writer within FlushEvery, without a
+// Flush call and without more rows coming.
+func TestWriterTimedFlush(t *testing.T) {
+	r, _ := NewReader(strings.NewReader("email\na@x.org\n"), Options{})
+	pw := &lockedBuffer{}
+	w := NewWriter(pw, ',', false)
+	w.FlushEvery = 20 * time.Millisecond
+	w.WriteHeader(r.Header(), r.Fields(), []string{"status"})
+	rec, _ := r.Read()
+	w.WriteRecord(rec, []string{"s"})
+	deadline := time.Now().Add(5 * time.Second)
+	for pw.String() != "email,status\na@x.org,s\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s the writer got %q", pw.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
