@@ -368,9 +368,9 @@ func (r *Reader) finish(b []byte, res scanResult) *Record {
 	rec := &r.rec
 	raw := b[:res.rawEnd:res.rawEnd]
 	*rec = Record{
-		Line:   r.line,
-		Raw:    raw,
-		EOL:    b[res.rawEnd:res.n:res.n],
+		Line:      r.line,
+		Raw:       raw,
+		EOL:       b[res.rawEnd:res.n:res.n],
 		Fields:    len(r.sc.spans),
 		malformed: res.prob != probNone,
 		plain:     r.plain,
