@@ -334,7 +334,16 @@ func isFormula[T string | []byte](v T) bool {
 
 // neutral returns v, prefixed with a single quote when Safe and v starts like a formula.
 func (w *Writer) neutral(v string) string {
-	if w.Safe && isFormula(v) {
+	if w.Safe {
+		return Neutral(v)
+	}
+	return v
+}
+
+// Neutral returns v prefixed with a single quote when it starts like a spreadsheet
+// formula ('=', '+', '-', '@', tab or CR), else v: what [Writer.Safe] does to each cell.
+func Neutral(v string) string {
+	if isFormula(v) {
 		return "'" + v
 	}
 	return v

@@ -33,6 +33,7 @@ type BulkOptions struct {
 	Keep     []string
 	FailOn   []string
 	Progress string
+	CSVSafe  bool
 	Verifier func() (*verify.Verifier, error)
 	// Now is the clock for the summary (tests fix it).
 	Now func() time.Time
@@ -84,6 +85,7 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 	f.StringSliceVar(&opts.Keep, "keep", nil, "write only rows with these `statuses` (e.g. deliverable,risky)")
 	f.StringSliceVar(&opts.FailOn, "fail-on", nil, "exit 2 if any row has one of these `statuses or reasons`")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
+	addCSVSafeFlag(f, &opts.CSVSafe)
 	addVerifyFlags(f, &opts.Verify)
 	return cmd
 }
@@ -166,7 +168,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		}()
 		out = f
 	}
-	sink, err := newBulkSink(out, opts.Format, rd)
+	sink, err := newBulkSink(out, opts.Format, rd, opts.CSVSafe)
 	if err != nil {
 		return err
 	}
@@ -177,17 +179,19 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	problems := 0
 	failed := false
 	emitRow := func(rec *csvio.Record, r *verify.Result) error {
-		if rec.Problem != "" {
+		if msg := rowProblem(rec); msg != "" {
 			if problems < maxProblemLines {
 				bar.clear()
-				fmt.Fprintf(opts.IO.ErrOut, "everify: line %d: %s\n", rec.Line, rec.Problem)
+				fmt.Fprintf(opts.IO.ErrOut, "everify: line %d: %s\n", rec.Line, msg)
 			}
 			problems++
 		}
-		sum.add(r)
 		bar.add()
-		if matches(opts.FailOn, r) {
-			failed = true
+		if rec.Empty { // kept in the output, but no address to count or fail on
+			sum.addEmpty()
+		} else {
+			sum.add(r)
+			failed = failed || matches(opts.FailOn, r)
 		}
 		if len(opts.Keep) > 0 && !matches(opts.Keep, r) {
 			return nil
@@ -353,12 +357,13 @@ type bulkSink struct {
 	vals []string
 }
 
-func newBulkSink(w io.Writer, format string, rd *csvio.Reader) (*bulkSink, error) {
+func newBulkSink(w io.Writer, format string, rd *csvio.Reader, safe bool) (*bulkSink, error) {
 	if format != formatCSV {
 		return &bulkSink{res: newResultWriter(w, format, false)}, nil
 	}
 	cw := csvio.NewWriter(w, rd.Delimiter(), rd.BOM())
 	cw.EOL = rd.EOL() // rows the writer completes end like the input's
+	cw.Safe = safe
 	if err := cw.WriteHeader(rd.Header(), rd.Fields(), resultColumns); err != nil {
 		return nil, err
 	}

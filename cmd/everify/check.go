@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"iter"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +16,7 @@ type CheckOptions struct {
 	Verify    verifyOptions
 	Format    string
 	Addresses []string
+	CSVSafe   bool
 	// Verifier builds the Verifier lazily (tests substitute one).
 	Verifier func() (*verify.Verifier, error)
 }
@@ -55,6 +53,7 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output `format`: text, json, ndjson, csv (default: text on a terminal, else ndjson)")
 	addVerifyFlags(cmd.Flags(), &opts.Verify)
+	addCSVSafeFlag(cmd.Flags(), &opts.CSVSafe)
 	return cmd
 }
 
@@ -65,13 +64,24 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	defer v.Close()
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
+	if cw, ok := out.(*csvWriter); ok {
+		cw.safe = opts.CSVSafe
+	}
 	var undeliverable, doubtful bool
 	var readErr error
 	workers := opts.Verify.Workers
 	if v.DNS == nil {
 		workers = min(workers, runtime.GOMAXPROCS(0)) // offline work is CPU-bound
 	}
-	err = v.VerifyAll(ctx, workers, checkInputs(opts, &readErr), func(r verify.Result) error {
+	err = verify.Stream(ctx, workers, checkInputs(opts, &readErr), func(ctx context.Context, in checkInput) (verify.Result, error) {
+		if in.problem != "" {
+			return verify.Invalid(in.text, in.problem), nil
+		}
+		return v.Verify(ctx, in.text)
+	}, func(in checkInput, r verify.Result) error {
+		if in.empty() { // its record keeps lines aligned; a blank line is not a bad address
+			return out.Write(&r)
+		}
 		switch r.Status {
 		case verify.StatusUndeliverable:
 			undeliverable = true
@@ -95,33 +105,4 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return &exitCodeError{exitRisky}
 	}
 	return nil
-}
-
-// checkInputs yields the arguments, with "-" replaced by the non-blank lines of stdin.
-func checkInputs(opts *CheckOptions, readErr *error) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for _, a := range opts.Addresses {
-			if a != "-" {
-				if !yield(a) {
-					return
-				}
-				continue
-			}
-			sc := bufio.NewScanner(opts.IO.In) // read by Stream's producer: Ctrl-C does not wait for it
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			for sc.Scan() {
-				line := strings.TrimSuffix(sc.Text(), "\r")
-				if strings.TrimSpace(line) == "" {
-					continue
-				}
-				if !yield(line) {
-					return
-				}
-			}
-			if err := sc.Err(); err != nil {
-				*readErr = err
-				return
-			}
-		}
-	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,5 +94,108 @@ func TestHELOWarning(t *testing.T) {
 	_, errOut, _ := runBinary(t, "", args...)
 	if strings.Count(errOut, "not fully qualified") != 1 || !strings.Contains(errOut, "MAIL FROM:<verify@vm>") {
 		t.Errorf("stderr %q: want one warning", errOut)
+	}
+}
+
+// TestBinaryEmptyRows: blank lines and ",,," rows keep their output row, never trip
+// --fail-on or check's exit code, and the summary counts them apart.
+func TestBinaryEmptyRows(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.txt")
+	os.WriteFile(list, []byte("a@gmail.com\n\n  \nb@gmail.com\n\n"), 0o644)
+	out, errOut, code := runBinary(t, "", "bulk", "--offline", "--fail-on", "undeliverable", list)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: empty rows tripped --fail-on; stderr:\n%s", code, errOut)
+	}
+	if _, rows := readCSV(t, out); len(rows) != 5 {
+		t.Errorf("%d output rows, want 5 (one per input line)", len(rows))
+	}
+	if !strings.Contains(errOut, "5 rows in") || !strings.Contains(errOut, "3 empty rows") || strings.Contains(errOut, "line 2") {
+		t.Errorf("summary:\n%s", errOut)
+	}
+	csvIn := filepath.Join(dir, "list.csv")
+	os.WriteFile(csvIn, []byte("name,email\nA,a@gmail.com\n,\n"), 0o644)
+	if _, errOut, code := runBinary(t, "", "bulk", "--offline", "--fail-on", "invalid_syntax", csvIn); code != 0 || !strings.Contains(errOut, "1 empty row") {
+		t.Errorf("',' row: exit %d; stderr:\n%s", code, errOut)
+	}
+	// A real bad address still trips it.
+	os.WriteFile(list, []byte("a@gmail.com\nbad@\n\n"), 0o644)
+	if _, _, code := runBinary(t, "", "bulk", "--offline", "--fail-on", "undeliverable", list); code != exitFail {
+		t.Errorf("bad address: exit %d, want %d", code, exitFail)
+	}
+}
+
+// TestBinaryCheckStdinLines: `check -` answers every line, blank ones with an
+// invalid_syntax "empty address" record that does not count towards the exit code; a
+// line over 1 MiB is reported invalid with its line number and the lines after it are
+// still checked; a bare CR ending the input is not part of the address.
+func TestBinaryCheckStdinLines(t *testing.T) {
+	out, errOut, code := runBinary(t, "a@gmail.com\n\n   \nb@gmail.com\r", "check", "--offline", "--format", "ndjson", "-")
+	rs := decodeNDJSON(t, out)
+	if len(rs) != 4 || rs[1].Syntax.Error != "empty address" || rs[2].Syntax.Error != "empty address" || rs[3].Email != "b@gmail.com" {
+		t.Fatalf("results %+v; stderr %s", rs, errOut)
+	}
+	if code != exitRisky {
+		t.Errorf("exit %d, want %d: blank lines counted as undeliverable", code, exitRisky)
+	}
+	long := "a@gmail.com\n" + strings.Repeat("x", 1<<20+10) + "@gmail.com\nc@gmail.com\n"
+	out, errOut, code = runBinary(t, long, "check", "--offline", "--format", "ndjson", "-")
+	rs = decodeNDJSON(t, out)
+	if len(rs) != 3 || rs[1].Reason != "invalid_syntax" || rs[1].Syntax.Error != "line 2: line exceeds 1048576 octets" || rs[2].Email != "c@gmail.com" {
+		t.Fatalf("%d results %+v; stderr %s", len(rs), rs, errOut)
+	}
+	if code != exitFail || len(rs[1].Input) > 300 {
+		t.Errorf("exit %d (want %d), input of %d bytes", code, exitFail, len(rs[1].Input))
+	}
+}
+
+// TestBinaryValidCSV: malformed rows (a bare quote, a row over 1 MiB cut inside a quoted
+// field) come out as RFC 4180 that reads back the same values; the long row's address
+// is verified, not reported invalid; the rows after it are intact.
+func TestBinaryValidCSV(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	big := strings.Repeat("note ", 250000) // 1.25 MB
+	os.WriteFile(in, []byte("id,name,email,note\n7,Jane \"JJ\" Jones,jj@gmail.com,x\n8,Big,big@gmail.com,\""+big+"\"\n9,Last,last@gmail.com,y\n"), 0o644)
+	out, errOut, code := runBinary(t, "", "bulk", "--offline", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, rows := readCSV(t, out)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	if rows[0]["name"] != `Jane "JJ" Jones` || rows[0]["email"] != "jj@gmail.com" {
+		t.Errorf("row 1 read back as %v", rows[0])
+	}
+	if rows[1]["email"] != "big@gmail.com" || rows[1]["reason"] != "smtp_skipped" || len(rows[1]["note"]) > 1<<20 {
+		t.Errorf("long row: email %q reason %q note of %d bytes", rows[1]["email"], rows[1]["reason"], len(rows[1]["note"]))
+	}
+	if rows[2]["email"] != "last@gmail.com" || rows[2]["note"] != "y" {
+		t.Errorf("row after the long one: %v", rows[2])
+	}
+	if !strings.Contains(errOut, "line 3: record exceeds 1048576 octets; written cut") || !strings.Contains(errOut, "line 2: bare quote") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+}
+
+// TestBinaryCSVSafe: --csv-safe neutralises formulas in input and result cells, for
+// bulk and check; without it the input comes out byte for byte.
+func TestBinaryCSVSafe(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(in, []byte("note,email\n\"=HYPERLINK(\"\"http://x\"\")\",-a@gmail.com\n@SUM(A1),b@gmail.com\n"), 0o644)
+	out, _, _ := runBinary(t, "", "bulk", "--offline", "--csv-safe", in)
+	_, rows := readCSV(t, out)
+	if len(rows) != 2 || rows[0]["note"] != `'=HYPERLINK("http://x")` || rows[0]["email"] != "'-a@gmail.com" ||
+		rows[0]["email_normalized"] != "'-a@gmail.com" || rows[1]["note"] != "'@SUM(A1)" {
+		t.Errorf("rows %v", rows)
+	}
+	out, _, _ = runBinary(t, "", "bulk", "--offline", in)
+	if !strings.Contains(out, "\n\"=HYPERLINK(\"\"http://x\"\")\",-a@gmail.com,") {
+		t.Errorf("without --csv-safe the input changed:\n%s", out)
+	}
+	out, _, _ = runBinary(t, "", "check", "--offline", "--format", "csv", "--csv-safe", "+x@gmail.com")
+	if !strings.Contains(out, "\n'+x@gmail.com,unknown,smtp_skipped,'+x@gmail.com,") {
+		t.Errorf("check --csv-safe:\n%s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/everify/everify/csvio"
 	"github.com/everify/everify/verify"
 )
 
@@ -113,10 +114,11 @@ func (j *jsonWriter) Close() error {
 }
 
 type csvWriter struct {
-	w   *bufio.Writer
-	cw  *csv.Writer
-	n   int
-	buf []string
+	w    *bufio.Writer
+	cw   *csv.Writer
+	n    int
+	buf  []string
+	safe bool // --csv-safe: neutralise formulas in every cell
 }
 
 func (c *csvWriter) Write(r *verify.Result) error {
@@ -125,6 +127,11 @@ func (c *csvWriter) Write(r *verify.Result) error {
 	}
 	c.n++
 	c.buf = resultValues(append(c.buf[:0], r.Input), r)
+	if c.safe {
+		for i, v := range c.buf {
+			c.buf[i] = csvio.Neutral(v)
+		}
+	}
 	c.cw.Write(c.buf)
 	c.cw.Flush()
 	if err := c.cw.Error(); err != nil {

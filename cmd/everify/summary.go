@@ -17,6 +17,7 @@ type summary struct {
 	byReason   map[verify.Reason]int
 	duplicates int
 	malformed  int
+	empty      int // rows with no data at all: written, but not counted by status
 }
 
 func newSummary() *summary {
@@ -27,6 +28,12 @@ func (s *summary) add(r *verify.Result) {
 	s.rows++
 	s.byStatus[r.Status]++
 	s.byReason[r.Reason]++
+}
+
+// addEmpty counts a row with no data: in the rows, not in the statuses.
+func (s *summary) addEmpty() {
+	s.rows++
+	s.empty++
 }
 
 func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smtp bool) {
@@ -42,6 +49,9 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 	if s.malformed > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.malformed, plural(s.malformed, "malformed row", "malformed rows"))
 	}
+	if s.empty > 0 {
+		fmt.Fprintf(&b, ", %d %s", s.empty, plural(s.empty, "empty row", "empty rows"))
+	}
 	b.WriteString("\n")
 	for _, status := range []verify.Status{verify.StatusDeliverable, verify.StatusUndeliverable,
 		verify.StatusRisky, verify.StatusUnknown} {
@@ -56,7 +66,7 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 			}
 		}
 		slices.Sort(reasons)
-		fmt.Fprintf(&b, "  %-14s %7d  %5.1f%%  (%s)\n", status, n, 100*float64(n)/float64(max(s.rows, 1)), strings.Join(reasons, ", "))
+		fmt.Fprintf(&b, "  %-14s %7d  %5.1f%%  (%s)\n", status, n, 100*float64(n)/float64(max(s.rows-s.empty, 1)), strings.Join(reasons, ", "))
 	}
 	if smtp {
 		fmt.Fprintf(&b, "  dns queries %d, smtp sessions %d, smtp round trips %d\n", st.DNSQueries, st.Sessions, st.RoundTrips)
