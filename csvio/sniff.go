@@ -24,6 +24,9 @@ func (r *Reader) sniff(opts Options, maxRecs int) error {
 	case bytes.HasPrefix(win, []byte{0xFF, 0xFE}), bytes.HasPrefix(win, []byte{0xFE, 0xFF}):
 		return fmt.Errorf("csvio: line 1: UTF-16 text; %w (convert it to UTF-8)", ErrNotText)
 	}
+	if err := checkContainer(win); err != nil {
+		return err
+	}
 	nl := byte('\n')
 	if bytes.IndexByte(win, '\n') < 0 && bytes.IndexByte(win, '\r') >= 0 {
 		nl = '\r' // classic Mac line endings

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/everify/everify/internal/fakes"
 )
@@ -197,5 +201,92 @@ func TestBinaryCSVSafe(t *testing.T) {
 	out, _, _ = runBinary(t, "", "check", "--offline", "--format", "csv", "--csv-safe", "+x@gmail.com")
 	if !strings.Contains(out, "\n'+x@gmail.com,unknown,smtp_skipped,'+x@gmail.com,") {
 		t.Errorf("check --csv-safe:\n%s", out)
+	}
+}
+
+// TestBinaryCSVTimedFlush: CSV rows reach the output file while the run goes on (here
+// the whole output is far below the 64 KiB buffer), so a kill -9 keeps the rows done
+// up to the last second, whole.
+func TestBinaryCSVTimedFlush(t *testing.T) {
+	spec := fakes.BulkSpec{Rows: 200, Domains: 5, MXHosts: 5, Latency: 50 * time.Millisecond, Seed: 4}
+	w := fakes.NewBulkWorld(t, spec)
+	dir := t.TempDir()
+	in, outPath := filepath.Join(dir, "list.csv"), filepath.Join(dir, "out.csv")
+	os.WriteFile(in, w.CSV, 0o644)
+	cmd := exec.Command(binPath, append([]string{"bulk", "--workers", "1", "--per-mx", "1", "-o", outPath, in}, bulkWorldArgs(w)...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second) // failsafe; flushes come every second
+	for {
+		b, _ := os.ReadFile(outPath)
+		if bytes.Count(b, []byte("\n")) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s the output holds %q", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill() // kill -9: no chance to flush
+	cmd.Wait()
+	b, _ := os.ReadFile(outPath)
+	_, rows := readCSV(t, string(b))
+	if !bytes.HasSuffix(b, []byte("\n")) || len(rows) < 2 || len(rows) >= spec.Rows {
+		t.Errorf("%d rows after kill -9, output ends %q", len(rows), b[max(0, len(b)-40):])
+	}
+}
+
+// TestBinaryContainerHints: compressed and office files get the step that makes them
+// a CSV, not "binary data".
+func TestBinaryContainerHints(t *testing.T) {
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("email\na@gmail.com\n"))
+	zw.Close()
+	var xlsx bytes.Buffer
+	z := zip.NewWriter(&xlsx)
+	for _, name := range []string{"[Content_Types].xml", "xl/workbook.xml"} {
+		f, _ := z.Create(name)
+		f.Write([]byte("<x/>"))
+	}
+	z.Close()
+	for name, tt := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"list.csv.gz": {gz.Bytes(), "decompress it first"},
+		"list.xlsx":   {xlsx.Bytes(), "export the sheet as CSV"},
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, tt.data, 0o644)
+		_, errOut, code := runBinary(t, "", "bulk", "--offline", path)
+		if code != exitError || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "NUL") {
+			t.Errorf("%s: exit %d, stderr %q", name, code, errOut)
+		}
+	}
+}
+
+// TestBinaryCompletionValues: shell completion offers the values of --format, --keep
+// (after a comma too), --fail-on and --progress.
+func TestBinaryCompletionValues(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"check", "--format", ""}, []string{"text", "json", "ndjson", "csv"}},
+		{[]string{"bulk", "--format", ""}, []string{"csv", "ndjson", "json"}},
+		{[]string{"bulk", "--keep", "risky,u"}, []string{"risky,undeliverable", "risky,unknown"}},
+		{[]string{"bulk", "--fail-on", "mailbox_f"}, []string{"mailbox_full"}},
+		{[]string{"bulk", "--progress", ""}, []string{"auto", "always", "never"}},
+	} {
+		out, _, _ := runBinary(t, "", append([]string{"__complete"}, tt.args...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if got := strings.Join(lines[:len(lines)-1], " "); got != strings.Join(tt.want, " ") {
+			t.Errorf("%v: %q, want %q", tt.args, got, tt.want)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -314,11 +315,27 @@ func runListsUpdate(ctx context.Context, opts *ListsUpdateOptions) error {
 	}
 	var failed []string
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	// The lists are fetched at once, so the whole update takes about as long as the
+	// slowest one (each bounded by --timeout), not the sum; results print in order.
+	var todo []listOrigin
 	for _, o := range listOrigins {
 		if o.URL == "" || len(opts.Names) > 0 && !slices.Contains(opts.Names, o.Alias) {
 			continue
 		}
-		r := u.update(ctx, o)
+		todo = append(todo, o)
+	}
+	results := make([]updateResult, len(todo))
+	var wg sync.WaitGroup
+	for i, o := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = u.update(ctx, o)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		o := r.Origin
 		if r.Err != nil {
 			if ctx.Err() != nil {
 				tw.Flush()

@@ -640,3 +640,33 @@ func TestListOriginsMatchSources(t *testing.T) {
 		}
 	}
 }
+
+// TestListsUpdateParallel: the lists are fetched at once: an upstream that answers only
+// when all four requests are in flight still serves the update (fetched one after
+// another, the first request would wait in vain and fail).
+func TestListsUpdateParallel(t *testing.T) {
+	isolateCache(t)
+	files := upstreamFiles(t)
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if arrived++; arrived == 4 {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(5 * time.Second): // failsafe: not all requests came at once
+			http.Error(w, "alone", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, files[r.URL.Path])
+	}))
+	t.Cleanup(srv.Close)
+	code, out, stderr := relRun(t, nil, "lists", "update", "--url-base", srv.URL)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, stderr)
+	}
+}

@@ -52,6 +52,7 @@ an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
 	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
 	documentEnv(root)
+	registerCompletions(root)
 	return root
 }
 
