@@ -14,7 +14,8 @@ import (
 	"github.com/everify/everify/internal/fakes"
 )
 
-// runBinaryEnv is runBinary with extra environment variables.
+// runBinaryEnv runs the built everify with args, stdin and extra environment
+// variables, returning stdout, stderr and the exit code.
 func runBinaryEnv(t *testing.T, env []string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
