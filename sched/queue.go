@@ -117,9 +117,12 @@ func (s *Scheduler) kickLocked(q *queue) {
 }
 
 // takeLocked removes up to n live requests from q, whole transactions first, at most
-// txLimit per transaction, and starts the bound of each that had none.
+// txLimit per transaction, and starts the bound of each that had none. Recipients of a
+// domain known to be catch-all cannot be refused: up to MaxRejects of them come on top
+// of n.
 func (s *Scheduler) takeLocked(q *queue, n int) []*tx {
 	var out []*tx
+	safe := s.cfg.MaxRejects
 	keep := q.txs[:0]
 	for _, t := range q.txs {
 		t.reqs = slices.DeleteFunc(t.reqs, func(r *request) bool {
@@ -129,20 +132,24 @@ func (s *Scheduler) takeLocked(q *queue, n int) []*tx {
 			}
 			return false
 		})
-		if n <= 0 || len(t.reqs) == 0 {
+		budget := &n
+		if d := t.reqs; len(d) > 0 && d[0].dom.settled && d[0].dom.ca == CatchAllYes {
+			budget = &safe
+		}
+		if *budget <= 0 || len(t.reqs) == 0 {
 			if len(t.reqs) > 0 {
 				keep = append(keep, t)
 			}
 			continue
 		}
-		k := min(n, len(t.reqs))
+		k := min(*budget, len(t.reqs))
 		if q.txLimit > 0 {
 			k = min(k, q.txLimit)
 		}
 		taken := &tx{domain: t.domain, utf8: t.utf8, reqs: slices.Clone(t.reqs[:k])}
 		t.reqs = slices.Delete(t.reqs, 0, k)
 		q.n -= k
-		n -= k
+		*budget -= k
 		for _, r := range taken.reqs {
 			if r.timer == nil {
 				r.timer = time.AfterFunc(s.cfg.Bound, func() { s.expire(r) })

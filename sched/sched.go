@@ -85,7 +85,8 @@ type Config struct {
 	PerServer int
 	// RcptPerSession bounds the recipients of one session; 20.
 	RcptPerSession int
-	// MaxRejects bounds the rejected recipients of one session; 8.
+	// MaxRejects bounds the rejected recipients of one session; 9 (Postfix slows down
+	// from its 10th error).
 	MaxRejects int
 	// MaxHosts bounds the MX hosts tried for a domain, in preference order; 3.
 	MaxHosts int
@@ -141,7 +142,7 @@ func New(cfg Config) *Scheduler {
 	}
 	def(&cfg.PerServer, 2)
 	def(&cfg.RcptPerSession, 20)
-	def(&cfg.MaxRejects, 8)
+	def(&cfg.MaxRejects, 9)
 	def(&cfg.MaxHosts, 3)
 	if cfg.Linger <= 0 {
 		cfg.Linger = 500 * time.Millisecond

@@ -43,7 +43,7 @@ type Verifier struct {
 	RcptPerConn int
 	// MaxRejects is how many rejected recipients one session takes before a fresh session
 	// is opened, to stay under servers' error limits (Postfix delays every reply after 10
-	// errors and disconnects after 20); 0 means 8.
+	// errors and disconnects after 20); 0 means 9.
 	MaxRejects int
 	// MaxMXHosts bounds the MX hosts tried for one domain, in preference order; 0 means 3.
 	MaxMXHosts int

@@ -71,6 +71,11 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 			if err := opts.Verify.complete(&opts.Verifier); err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("workers") && !opts.Verify.Offline {
+				// Enough addresses in flight that the scheduler's queues fill whole
+				// pipelined groups; waiting requests cost a goroutine each.
+				opts.Verify.Workers = bulkInFlight
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -116,6 +121,10 @@ func parseMatchList(flag string, vals []string, reasons bool) ([]string, error) 
 func matches(list []string, r *verify.Result) bool {
 	return slices.Contains(list, string(r.Status)) || slices.Contains(list, string(r.Reason))
 }
+
+// bulkInFlight is how many addresses an online bulk run keeps in flight unless
+// --workers says otherwise.
+const bulkInFlight = 1000
 
 // maxProblemLines bounds the malformed-row messages printed; the summary counts all.
 const maxProblemLines = 100
