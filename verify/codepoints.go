@@ -131,7 +131,7 @@ func inIgnorableBlock(r rune) bool {
 // localRuneProblem says why the non-ASCII code point r can be in no mailbox name, or
 // returns "" when it can. RFC 6531 allows any UTF8-non-ascii in a local part; no real
 // mailbox holds these, and the invisible ones make one address look like another.
-// The joiners are left to checkLocalContext, which knows their neighbours.
+// The joiners are left to checkLocalRunes, which knows their neighbours.
 func localRuneProblem(r rune) string {
 	switch {
 	case r == zwnj, r == zwj:
