@@ -360,7 +360,7 @@ func TestBulkCSV(t *testing.T) {
 		t.Fatalf("output is not CSV: %v\n%s", err, out)
 	}
 	wantHeader := []string{"id", "Email Address", "plan", "status", "reason", "email_normalized",
-		"disposable", "role", "free", "catch_all", "suggestion", "mx", "smtp_code"}
+		"disposable", "role", "free", "catch_all", "suggestion", "mx", "smtp_code", "provider"}
 	wantRows := [][]string{
 		{"1", "alice@alpha.zz", "pro", deliverable, "accepted"},
 		{"2", "stranger@alpha.zz", "free", undeliverable, "mailbox_not_found"},

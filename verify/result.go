@@ -26,6 +26,7 @@ type DomainInfo struct {
 	MX         []MXHost `json:"mx"`
 	ImplicitMX bool     `json:"implicit_mx"` // no MX records: the domain's own A/AAAA (RFC 5321 §5.1)
 	NullMX     bool     `json:"null_mx"`     // RFC 7505 "MX 0 ."
+	Provider   string   `json:"provider"`    // mail provider recognised from the MX hosts ("google"); see [Provider]
 	Error      string   `json:"error"`
 }
 

@@ -208,6 +208,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 			}
 		}
 		slices.SortStableFunc(r.Domain.MX, func(a, b MXHost) int { return int(a.Pref) - int(b.Pref) })
+		r.Domain.Provider = providerOf(r.Domain.MX)
 		switch {
 		case mx.NXDomain:
 			r.Domain.Error = "domain does not exist (NXDOMAIN)"

@@ -32,7 +32,7 @@ func validFormat(f string) bool {
 
 // resultColumns are the columns CSV output appends (SPEC.md, bulk).
 var resultColumns = []string{"status", "reason", "email_normalized", "disposable", "role",
-	"free", "catch_all", "suggestion", "mx", "smtp_code"}
+	"free", "catch_all", "suggestion", "mx", "smtp_code", "provider"}
 
 // resultValues returns r's values for resultColumns, appending to dst.
 func resultValues(dst []string, r *verify.Result) []string {
@@ -42,7 +42,7 @@ func resultValues(dst []string, r *verify.Result) []string {
 	}
 	return append(dst, string(r.Status), string(r.Reason), r.Email,
 		strconv.FormatBool(r.Disposable), strconv.FormatBool(r.Role), strconv.FormatBool(r.Free),
-		strconv.FormatBool(r.SMTP.CatchAll), r.Suggestion, r.SMTP.MX, code)
+		strconv.FormatBool(r.SMTP.CatchAll), r.Suggestion, r.SMTP.MX, code, r.Domain.Provider)
 }
 
 // resultWriter writes results one by one in a format; Close finishes the document.
@@ -198,6 +198,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 	}
 	if len(details) == 0 && reasonNotes[r.Reason] != "" {
 		details = append(details, reasonNotes[r.Reason])
+	}
+	if r.Domain.Provider != "" {
+		details = append(details, "provider: "+r.Domain.Provider)
 	}
 	var flags []string
 	for _, f := range []struct {
