@@ -190,7 +190,7 @@ func (c *Checker) startProbes(ctx context.Context, wg *sync.WaitGroup, r *Report
 				}
 				defer func() { <-sem }()
 				ip := netip.MustParseAddr(a.IP)
-				a.PTR, a.FCrDNS = c.reverse(ctx, ip)
+				a.PTR, a.FCrDNS, a.PTRError = c.reverse(ctx, ip)
 				if p != nil {
 					a.SMTP, p.sess = c.smtpCheck(ctx, h.Name, ip)
 				}
@@ -200,19 +200,20 @@ func (c *Checker) startProbes(ctx context.Context, wg *sync.WaitGroup, r *Report
 	return probes
 }
 
-// reverse returns the PTR names of ip and whether one resolves back to ip.
-func (c *Checker) reverse(ctx context.Context, ip netip.Addr) (names []string, confirmed bool) {
+// reverse returns the PTR names of ip and whether one resolves back to ip, or why the
+// PTR lookup failed.
+func (c *Checker) reverse(ctx context.Context, ip netip.Addr) (names []string, confirmed bool, lookupErr string) {
 	ptr, err := c.DNS.LookupPTR(ctx, ip)
 	if err != nil {
-		return []string{}, false
+		return []string{}, false, err.Error()
 	}
 	names = append([]string{}, ptr.Values...)
 	for _, n := range names {
 		if c.resolvesTo(ctx, n, ip) {
-			return names, true
+			return names, true, ""
 		}
 	}
-	return names, false
+	return names, false, ""
 }
 
 // resolvesTo reports whether name has an A or AAAA record equal to ip.

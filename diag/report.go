@@ -54,10 +54,11 @@ type MXHost struct {
 
 // AddrReport is one address of an exchanger.
 type AddrReport struct {
-	IP     string     `json:"ip"`
-	PTR    []string   `json:"ptr"`    // reverse DNS names
-	FCrDNS bool       `json:"fcrdns"` // a PTR name resolves back to IP
-	SMTP   *SMTPCheck `json:"smtp"`   // nil: not probed (--no-smtp, or past the address limit)
+	IP       string     `json:"ip"`
+	PTR      []string   `json:"ptr"`       // reverse DNS names
+	PTRError string     `json:"ptr_error"` // the PTR lookup failed: nothing is known
+	FCrDNS   bool       `json:"fcrdns"`    // a PTR name resolves back to IP
+	SMTP     *SMTPCheck `json:"smtp"`      // nil: not probed (--no-smtp, or past the address limit)
 }
 
 // SMTPCheck is what an exchanger's address said on the SMTP port.

@@ -14,6 +14,7 @@ func (c *Checker) smtpProblems(r *Report, probed int) {
 		var unreachable, refused, noTLS, tlsFailed, oldTLS, badCert, noPTR, noFCrDNS []string
 		for _, a := range h.Addresses {
 			switch {
+			case a.PTRError != "":
 			case len(a.PTR) == 0:
 				noPTR = append(noPTR, a.IP)
 			case !a.FCrDNS:
