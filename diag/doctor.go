@@ -142,7 +142,7 @@ func (d *Doctor) port25(ctx context.Context) (Check, netip.Addr) {
 	if d.Proxied {
 		via = " through the proxy"
 	}
-	dest := fmt.Sprintf("%s (%s) port %d%s", host, addr, port, via)
+	dest := fmt.Sprintf("%s (%s)%s", host, netip.AddrPortFrom(addr, uint16(port)), via)
 
 	var mu sync.Mutex
 	var local netip.Addr

@@ -43,6 +43,10 @@ func writeReportText(w io.Writer, r *diag.Report) {
 			}
 		}
 	}
+	if r.MX.NXDomain {
+		writeProblems(w, r)
+		return
+	}
 	row("SPF", "%s", spfText(r.SPF))
 	row("DMARC", "%s", dmarcText(r.DMARC))
 	row("MTA-STS", "%s", mtaSTSText(r.MTASTS))
@@ -63,6 +67,10 @@ func writeReportText(w io.Writer, r *diag.Report) {
 		ca += " (" + r.CatchAll.Reply + ")"
 	}
 	row("catch-all", "%s", ca)
+	writeProblems(w, r)
+}
+
+func writeProblems(w io.Writer, r *diag.Report) {
 	if len(r.Problems) == 0 {
 		fmt.Fprintln(w, "  no problems found")
 		return
@@ -118,7 +126,7 @@ func spfText(s diag.SPFReport) string {
 	}
 	t := strings.Join(s.Records, " | ")
 	if len(s.Records) == 1 {
-		t += fmt.Sprintf(" (%d DNS lookups; others get %s)", s.Lookups, s.Result)
+		t += fmt.Sprintf(" (DNS lookups: %d; other senders get %s)", s.Lookups, s.Result)
 	}
 	if s.Error != "" {
 		t += ": " + s.Error
