@@ -146,3 +146,34 @@ func TestDoctorCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestLyingResolverWarning: check and bulk warn once when the resolver says a popular
+// domain does not exist, and not for an unknown one.
+func TestLyingResolverWarning(t *testing.T) {
+	d := fakes.NewDNS(t) // knows nothing: gmail.com and outlook.com are NXDOMAIN
+	const warning = "the resolver says gmail.com does not exist: it filters or is broken, and these results cannot be trusted"
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		in    string
+		warns int
+	}{
+		{"check", []string{"check", "a@gmail.com", "b@gmail.com", "c@outlook.com"}, "", 1},
+		{"bulk", []string{"bulk", "-"}, "a@gmail.com\nb@gmail.com\nc@outlook.com\n", 1},
+		{"unknown domain", []string{"check", "a@nowhere.zz"}, "", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, errOut := testStreams(tt.in)
+			args := append(tt.args, "--no-smtp", "--resolver", d.Addr())
+			if code := run(context.Background(), args, ios); code == exitError {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if got := strings.Count(errOut.String(), "the resolver says"); got != tt.warns {
+				t.Errorf("%d warnings, want %d; stderr:\n%s", got, tt.warns, errOut)
+			}
+			if tt.warns > 0 && !strings.Contains(errOut.String(), warning) {
+				t.Errorf("stderr = %q, want %q", errOut, warning)
+			}
+		})
+	}
+}
