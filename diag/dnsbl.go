@@ -30,8 +30,9 @@ func (c *Checker) dnsblAll(ctx context.Context, r *Report) []Listing {
 		maxAddrs = DefaultMaxAddrs
 	}
 	for _, h := range r.MX.Hosts {
-		for _, a := range h.Addresses {
-			ip := netip.MustParseAddr(a.IP)
+		for i := range h.Addresses {
+			// Only IP is read: the probes are filling the other fields meanwhile.
+			ip := netip.MustParseAddr(h.Addresses[i].IP)
 			if len(ips) < maxAddrs && !slices.Contains(ips, ip) {
 				ips = append(ips, ip)
 			}
