@@ -67,7 +67,10 @@ type Checker struct {
 // Domain diagnoses domain (Unicode or A-label form). It returns an error only when ctx
 // ends; everything else, an invalid name included, is reported in the Report.
 func (c *Checker) Domain(ctx context.Context, domain string) (*Report, error) {
-	r := &Report{Domain: domain, MX: MXReport{Hosts: []MXHost{}}, DNSBL: []Listing{}, CatchAll: CatchAll{Result: "skipped"}}
+	// Empty lists, never null, in the JSON form whatever stops the diagnosis early.
+	r := &Report{Domain: domain, MX: MXReport{Hosts: []MXHost{}}, SPF: SPFReport{Records: []string{}},
+		DMARC: DMARCReport{RUA: []string{}, RUF: []string{}}, MTASTS: MTASTS{MXPatterns: []string{}},
+		DNSBL: []Listing{}, CatchAll: CatchAll{Result: "skipped"}, Problems: []Problem{}}
 	syn := verify.ParseAddress("postmaster@"+domain, verify.ParseOptions{})
 	if !syn.Valid {
 		r.add(SeverityError, "invalid_domain", fmt.Sprintf("%q is not a valid domain name: %s", domain, strings.TrimPrefix(syn.Error, "domain: ")), "give the domain part of an address, e.g. example.com")

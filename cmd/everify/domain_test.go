@@ -87,6 +87,7 @@ func TestDomainCommand(t *testing.T) {
 		{"warnings ndjson", []string{"--format", "ndjson", "nospf.zz"}, 3, "domain-nospf.ndjson"},
 		{"warnings text", []string{"--format", "text", "--no-smtp", "nospf.zz"}, 3, "domain-nospf-nosmtp.text"},
 		{"cannot receive", []string{"--format", "text", "ok.zz", "missing.zz"}, 2, "domain-missing.text"},
+		{"cannot receive json", []string{"--format", "json", "--no-smtp", "missing.zz"}, 2, "domain-missing.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
