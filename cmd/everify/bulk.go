@@ -185,6 +185,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	cache := newDedup(v.DNS != nil)
 	problems := 0
 	failed := false
+	lies := newLieWarner(opts.IO.ErrOut)
 	emitRow := func(rec *csvio.Record, r *verify.Result) error {
 		if rec.Problem != "" {
 			if problems < maxProblemLines {
@@ -194,6 +195,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 			problems++
 		}
 		sum.add(r)
+		lies.observe(r, bar.clear)
 		bar.add()
 		if matches(opts.FailOn, r) {
 			failed = true

@@ -65,8 +65,10 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	defer v.Close()
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	var undeliverable, doubtful bool
+	lies := newLieWarner(opts.IO.ErrOut)
 	var readErr error
 	err = v.VerifyAll(ctx, opts.Verify.Workers, checkInputs(opts, &readErr), func(r verify.Result) error {
+		lies.observe(&r, nil)
 		switch r.Status {
 		case verify.StatusUndeliverable:
 			undeliverable = true
