@@ -231,6 +231,7 @@ var reasonNotes = map[verify.Reason]string{
 	verify.ReasonSMTPSkipped:    "SMTP stage not run (--offline or --no-smtp)",
 	verify.ReasonDenied:         "matched --deny",
 	verify.ReasonAllowed:        "matched --allow: not probed",
+	verify.ReasonSuppressed:     "on a --suppress list (hard bounce, complaint or too many soft bounces): not probed",
 }
 
 // displayInput shows an input that did not parse: quoted when it is empty or holds
