@@ -82,10 +82,10 @@ func textEvent(addr, diag, source string, temporary bool) (Event, bool) {
 // spaces, its details by four, the remote server's reply after "SMTP error from remote
 // mail server after …:".
 //
-//	  jane@example.org
-//	    host mx.example.org [192.0.2.1]
-//	    SMTP error from remote mail server after RCPT TO:<jane@example.org>:
-//	    550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown
+//	jane@example.org
+//	  host mx.example.org [192.0.2.1]
+//	  SMTP error from remote mail server after RCPT TO:<jane@example.org>:
+//	  550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown
 func eximBounces(t, l string) []Event {
 	start := strings.Index(l, "failed:")
 	if start < 0 {
