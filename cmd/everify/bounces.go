@@ -94,7 +94,7 @@ func (s *bounceSummary) add(ev *dsn.Event, counted bool) {
 func runBounces(ctx context.Context, opts *BouncesOptions) error {
 	now := opts.Now
 	if now == nil {
-		now = time.Now
+		now = bouncesClock
 	}
 	start := now()
 	list := &dsn.List{Policy: dsn.Policy{SoftLimit: opts.SoftLimit, Window: opts.Window}}
@@ -140,6 +140,9 @@ func runBounces(ctx context.Context, opts *BouncesOptions) error {
 	printBounceSummary(opts.IO.ErrOut, sc.Stats, sum, list, now().Sub(start))
 	return scanErr
 }
+
+// bouncesClock is the clock of bounces summaries; tests replace it.
+var bouncesClock = time.Now
 
 // writeList writes the list to stdout, or to -o through a temporary file renamed into
 // place, so that an existing list is never left half-written.
