@@ -28,7 +28,7 @@ type Zoo struct {
 	// SuppressList is the content of a --suppress file (a suppression list CSV as
 	// `everify bounces` writes it) the cases expect (suppressed).
 	SuppressList string
-	next                int
+	next         int
 }
 
 // NewZoo starts the Zoo's servers; they stop in t.Cleanup.
