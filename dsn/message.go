@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -35,10 +36,47 @@ const (
 // msgInfo is what the bounce message's own header says.
 type msgInfo struct {
 	id      string
-	date    time.Time
+	rawDate string
 	from    string
 	subject string
+	parsed  bool
+	d       time.Time
 }
+
+// date parses the Date header on first use: most events carry their own date, and a
+// date that fails to parse costs several allocations.
+func (m *msgInfo) date() time.Time {
+	if !m.parsed {
+		m.parsed = true
+		m.d = parseDate(m.rawDate)
+	}
+	return m.d
+}
+
+// parseDate parses an RFC 5322 date; the zero time when it is empty or malformed.
+func parseDate(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	// The usual form first, without its comment: mail.ParseDate tries a dozen layouts,
+	// and each that fails allocates an error.
+	fast := s
+	if i := strings.IndexByte(fast, '('); i > 0 {
+		fast = strings.TrimSpace(fast[:i])
+	}
+	if t, err := time.Parse("Mon, _2 Jan 2006 15:04:05 -0700", fast); err == nil {
+		return t
+	}
+	t, err := mail.ParseDate(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// fieldReaders are reused to read the field groups of delivery-status parts.
+var fieldReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 // ParseMessage reads one RFC 5322 message and returns the events it reports: one per
 // recipient of an RFC 3464 delivery status notification (multipart/report with a
@@ -54,10 +92,13 @@ func ParseMessage(r io.Reader) ([]Event, error) {
 		return nil, fmt.Errorf("dsn: header: %w", err)
 	}
 	h := e.Header
-	info := msgInfo{id: strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")}
-	info.date, _ = mail.ParseDate(h.Get("Date"))
+	info := msgInfo{id: strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"), rawDate: h.Get("Date")}
 	info.from, _ = h.Text("From")
 	info.subject, _ = h.Text("Subject")
+	// A delivery status notification says all in its status part: its text is read
+	// only by the fallback for the rest, and the returned message only for complaints.
+	_, params, _ := h.ContentType()
+	reportType := strings.ToLower(params["report-type"])
 
 	var (
 		events   []Event
@@ -85,16 +126,16 @@ func ParseMessage(r io.Reader) ([]Event, error) {
 			report = true
 			feedback, _ = readFields(io.LimitReader(p.Body, maxStatusPart))
 		case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers":
-			if original.Len() == 0 {
+			if reportType == "feedback-report" && original.Len() == 0 {
 				original, _ = textproto.ReadHeader(bufio.NewReader(io.LimitReader(p.Body, maxHeader)))
 			}
 		case "text/plain", "":
-			if len(texts) < 4 {
+			if reportType != "delivery-status" && len(texts) < 4 {
 				b, _ := io.ReadAll(io.LimitReader(p.Body, maxTextPart))
 				texts = append(texts, string(b))
 			}
 		case "text/html":
-			if html == "" {
+			if reportType != "delivery-status" && html == "" {
 				b, _ := io.ReadAll(io.LimitReader(p.Body, maxTextPart))
 				html = htmlText(string(b))
 			}
@@ -191,7 +232,12 @@ func splitBlocks(b []byte) [][]byte {
 
 // readFields reads one group of header-style fields.
 func readFields(r io.Reader) (textproto.Header, error) {
-	return textproto.ReadHeader(bufio.NewReader(r))
+	br := fieldReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	h, err := textproto.ReadHeader(br)
+	br.Reset(nil)
+	fieldReaders.Put(br)
+	return h, err
 }
 
 // recipientEvent turns a per-recipient group into an Event.
@@ -213,13 +259,12 @@ func recipientEvent(h, perMsg textproto.Header, info *msgInfo) (Event, bool) {
 	ev.Diagnostic = joinContinuations(typedValue(h.Get("Diagnostic-Code")))
 	ev.RemoteMTA = typedValue(h.Get("Remote-MTA"))
 	for _, d := range []string{h.Get("Last-Attempt-Date"), perMsg.Get("Arrival-Date")} {
-		if t, err := mail.ParseDate(strings.TrimSpace(d)); err == nil {
-			ev.Date = t
+		if ev.Date = parseDate(d); !ev.Date.IsZero() {
 			break
 		}
 	}
 	if ev.Date.IsZero() {
-		ev.Date = info.date
+		ev.Date = info.date()
 	}
 	if ev.ID == "" {
 		// No Message-ID: the fields themselves identify the bounce.
@@ -289,9 +334,9 @@ func complaintEvents(fb, original textproto.Header, info *msgInfo) []Event {
 			}
 		}
 	}
-	date := info.date
-	if t, err := mail.ParseDate(fb.Get("Arrival-Date")); err == nil {
-		date = t
+	date := parseDate(fb.Get("Arrival-Date"))
+	if date.IsZero() {
+		date = info.date()
 	}
 	var events []Event
 	for _, r := range rcpts {

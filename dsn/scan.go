@@ -198,7 +198,7 @@ func (s *Scanner) scanReader(ctx context.Context, name string, br *bufio.Reader)
 	case trimmed[0] == '{' || trimmed[0] == '[':
 		return s.scanJSON(ctx, name, br)
 	case isHeaderLine(head):
-		return s.scanMessage(name, "", br)
+		return s.scanMessage(name, func() string { return "" }, br)
 	}
 	return s.scanCSV(ctx, name, br)
 }
@@ -227,13 +227,14 @@ func (s *Scanner) scanMbox(ctx context.Context, name string, br *bufio.Reader) e
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		pos := fmt.Sprintf("message %d at byte %d", n, off)
+		// Formatted only for a problem: most messages have none.
+		pos := func() string { return fmt.Sprintf("message %d at byte %d", n, off) }
 		if err != nil {
-			s.problem(name, pos, err)
+			s.problem(name, pos(), err)
 			return nil
 		}
 		if cut {
-			s.problem(name, pos, fmt.Errorf("message longer than %d bytes: only its start was read", maxMessage))
+			s.problem(name, pos(), fmt.Errorf("message longer than %d bytes: only its start was read", maxMessage))
 		}
 		if err := s.scanMessage(name, pos, bytes.NewReader(msg)); err != nil {
 			return err
@@ -242,14 +243,14 @@ func (s *Scanner) scanMbox(ctx context.Context, name string, br *bufio.Reader) e
 }
 
 // scanMessage parses one message and passes on its events.
-func (s *Scanner) scanMessage(name, pos string, r io.Reader) error {
+func (s *Scanner) scanMessage(name string, pos func() string, r io.Reader) error {
 	s.Stats.Messages++
 	evs, err := ParseMessage(r)
 	switch {
 	case errors.Is(err, ErrNotBounce):
 		s.Stats.NotBounces++
 	case err != nil:
-		s.problem(name, pos, err)
+		s.problem(name, pos(), err)
 	}
 	for _, ev := range evs {
 		if err := s.emit(ev); err != nil {

@@ -57,7 +57,7 @@ func textBounces(texts []string, info *msgInfo) []Event {
 		}
 		if len(evs) > 0 {
 			for i := range evs {
-				evs[i].ID, evs[i].Date = info.id, info.date
+				evs[i].ID, evs[i].Date = info.id, info.date()
 			}
 			return evs
 		}
