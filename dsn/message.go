@@ -323,10 +323,7 @@ func complaintEvents(fb, original textproto.Header, info *msgInfo) []Event {
 	if t := strings.ToLower(strings.TrimSpace(fb.Get("Feedback-Type"))); t != "" && t != "abuse" && t != "fraud" && t != "other" {
 		return nil // not-spam, virus, auth-failure: no complaint about our mail
 	}
-	var rcpts []string
-	for _, v := range fb.Values("Original-Rcpt-To") {
-		rcpts = append(rcpts, v)
-	}
+	rcpts := fb.Values("Original-Rcpt-To")
 	if len(rcpts) == 0 {
 		if list, err := mail.ParseAddressList(original.Get("To")); err == nil {
 			for _, a := range list {

@@ -143,3 +143,28 @@ func TestBinarySuppress(t *testing.T) {
 		t.Errorf("bulk: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestBouncesInterrupted: Ctrl-C writes the list of what was read and exits 130.
+func TestBouncesInterrupted(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "suppress.csv")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ios, _, errOut := testStreams("")
+	if code := run(ctx, []string{"bounces", "-o", list, bounceCorpus}, ios); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130: %s", code, errOut)
+	}
+	if b, err := os.ReadFile(list); err != nil || !strings.HasPrefix(string(b), "email,state,") {
+		t.Errorf("list %q (%v): want the header at least", b, err)
+	}
+}
+
+// TestCheckTextSoftBounces: text output shows the soft bounces of a listed address.
+func TestCheckTextSoftBounces(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "suppress.csv")
+	os.WriteFile(list, []byte("email,state,soft_count,suppressed\njane@gmail.com,soft,2,false\n"), 0o644)
+	ios, out, _ := testStreams("")
+	run(context.Background(), []string{"check", "--offline", "--format", "text", "--suppress", list, "jane@gmail.com"}, ios)
+	if !strings.Contains(out.String(), "2 soft bounces (--suppress)") {
+		t.Errorf("text output %q lacks the soft bounces", out)
+	}
+}

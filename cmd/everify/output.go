@@ -215,6 +215,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 	if r.Suggestion != "" {
 		details = append(details, "did you mean "+r.Suggestion+"?")
 	}
+	if r.SoftBounces > 0 {
+		details = append(details, fmt.Sprintf("%d soft %s (--suppress)", r.SoftBounces, plural(r.SoftBounces, "bounce", "bounces")))
+	}
 	if len(details) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", strings.Join(details, " · "))
 	}
