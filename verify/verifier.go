@@ -29,6 +29,10 @@ type Verifier struct {
 	// Allow and Deny match addresses or domains always treated as deliverable (allowed,
 	// no probing) or undeliverable (denied). Deny wins. Nil matches nothing.
 	Allow, Deny *Matcher
+	// Suppress is the suppression list of `everify bounces` (see package dsn): a listed
+	// address is undeliverable with reason suppressed, without any network work. Deny is
+	// checked first, Allow after it. Nil suppresses nothing.
+	Suppress Suppressor
 	// AllowIPLiteral accepts user@[192.0.2.1] and probes that address directly.
 	AllowIPLiteral bool
 	// NoCatchAll skips the catch-all probe.
@@ -162,6 +166,9 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 	switch {
 	case v.Deny.Match(syn.Local, domain):
 		r.setReason(ReasonDenied)
+		return r, nil
+	case v.suppressed(&r):
+		r.setReason(ReasonSuppressed)
 		return r, nil
 	case v.Allow.Match(syn.Local, domain):
 		r.setReason(ReasonAllowed)

@@ -59,6 +59,7 @@ func TestEveryReason(t *testing.T) {
 	v := newVerifier(t, z, func(v *verify.Verifier) {
 		v.Allow = mustMatcher(t, z.AllowList)
 		v.Deny = mustMatcher(t, z.DenyList)
+		v.Suppress = suppressList{"bounced@corp.zz": -1} // z.SuppressList
 		v.SMTP.Timeout = 500 * time.Millisecond
 	})
 	seen := map[verify.Reason]bool{}

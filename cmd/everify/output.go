@@ -218,6 +218,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 	if r.Suggestion != "" {
 		details = append(details, "did you mean "+r.Suggestion+"?")
 	}
+	if r.SoftBounces > 0 {
+		details = append(details, fmt.Sprintf("%d soft %s (--suppress)", r.SoftBounces, plural(r.SoftBounces, "bounce", "bounces")))
+	}
 	if len(details) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", strings.Join(details, " · "))
 	}
@@ -234,6 +237,7 @@ var reasonNotes = map[verify.Reason]string{
 	verify.ReasonSMTPSkipped:    "SMTP stage not run (--offline or --no-smtp)",
 	verify.ReasonDenied:         "matched --deny",
 	verify.ReasonAllowed:        "matched --allow: not probed",
+	verify.ReasonSuppressed:     "on a --suppress list (hard bounce, complaint or too many soft bounces): not probed",
 }
 
 // displayInput shows an input that did not parse: quoted when it is empty or holds
