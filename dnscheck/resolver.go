@@ -51,6 +51,10 @@ type Resolver struct {
 	mu      sync.RWMutex
 	mxs     map[string]entry[*MX]          // by domain (lower-case, no trailing dot)
 	hosts   map[string]entry[[]netip.Addr] // by host name (lower-case, no trailing dot)
+	txts    map[string]entry[answer]       // records.go: TXT, by name
+	ptrs    map[string]entry[answer]       // records.go: PTR, by reverse name
+	as      map[string]entry[answer]       // records.go: A, by name
+	aaaas   map[string]entry[answer]       // records.go: AAAA, by name
 
 	testHookFlight func() // if non-nil, called after joining or starting a flight
 }

@@ -126,25 +126,54 @@ func (s *Session) Rcpt(ctx context.Context, addr string) (Reply, error) {
 // replies received before the failure (a 421 among them, last) with the error. No
 // command is sent if any addr contains CR, LF or NUL.
 func (s *Session) RcptBatch(ctx context.Context, addrs []string) ([]Reply, error) {
-	cmds := make([]string, len(addrs))
+	cmds := make([]Command, len(addrs))
 	for i, a := range addrs {
-		cmds[i] = "RCPT TO:<" + a + ">"
-		if err := checkArg(cmds[i]); err != nil {
-			return nil, s.errf(StepRCPT, nil, err)
+		cmds[i] = Command{StepRCPT, "RCPT TO:<" + a + ">"}
+	}
+	return s.Pipeline(ctx, cmds)
+}
+
+// Command is one command line of a [Session.Pipeline] group, without CRLF.
+type Command struct {
+	Step Step   // what the command is, for errors
+	Line string // e.g. "RCPT TO:<jane@example.org>"
+}
+
+// MailCommand returns the MAIL FROM command [Session.Mail] would send, for a
+// [Session.Pipeline] group. It does not check that the server offers SMTPUTF8.
+func (s *Session) MailCommand(smtputf8 bool) Command {
+	cmd := "MAIL FROM:<" + s.from + ">"
+	if smtputf8 {
+		cmd += " SMTPUTF8"
+	}
+	return Command{StepMAIL, cmd}
+}
+
+// Pipeline sends cmds (RSET, MAIL and RCPT commands, several transactions in a row if
+// need be) and returns one Reply per command, in order. When the server offers
+// PIPELINING (RFC 2920) the commands are written together and the replies read in
+// order: one round trip per group of up to 4 KiB of commands; else they are sent one by
+// one. Each reply gets its own deadline. On error it returns the replies received
+// before the failure (a 421 among them, last) with the error, at the step of the
+// command whose reply is missing. No command is sent if any contains CR, LF or NUL.
+func (s *Session) Pipeline(ctx context.Context, cmds []Command) ([]Reply, error) {
+	for _, c := range cmds {
+		if err := checkArg(c.Line); err != nil {
+			return nil, s.errf(c.Step, nil, err)
 		}
 	}
-	replies := make([]Reply, 0, len(addrs))
+	replies := make([]Reply, 0, len(cmds))
 	pipelining, _ := s.Extension("PIPELINING")
 	for len(cmds) > 0 {
-		n, size := 1, len(cmds[0])
+		n, size := 1, len(cmds[0].Line)
 		if pipelining {
-			for n < len(cmds) && size+len(cmds[n])+2 <= maxPipelineBytes {
-				size += len(cmds[n]) + 2
+			for n < len(cmds) && size+len(cmds[n].Line)+2 <= maxPipelineBytes {
+				size += len(cmds[n].Line) + 2
 				n++
 			}
 		}
 		var err error
-		replies, err = s.roundTrip(ctx, StepRCPT, cmds[:n], replies, nil)
+		replies, err = s.roundTrip(ctx, cmds[:n], replies, nil)
 		if err != nil {
 			return replies, err
 		}
@@ -172,6 +201,18 @@ func (s *Session) Quit() error {
 	_, err := s.command(ctx, StepQUIT, "QUIT")
 	s.Close()
 	return err
+}
+
+// Leave sends QUIT and closes the connection without waiting for the reply, so that the
+// caller's slot for this server is free one round trip sooner (RFC 5321 §4.1.1.10 only
+// says the client SHOULD wait for it; the server has seen the QUIT). On a session that
+// is no longer alive it only closes.
+func (s *Session) Leave() {
+	if s.Alive() {
+		s.raw.SetWriteDeadline(time.Now().Add(min(s.timeout, maxQuitWait)))
+		s.conn.Write([]byte("QUIT\r\n"))
+	}
+	s.Close()
 }
 
 // Close closes the connection at once without QUIT. It is idempotent.
@@ -213,7 +254,7 @@ func (s *Session) command(ctx context.Context, step Step, cmd string) (Reply, er
 
 func (s *Session) exchange(ctx context.Context, step Step, cmd string, lines *[]string) (Reply, error) {
 	var one [1]Reply
-	r, err := s.roundTrip(ctx, step, []string{cmd}, one[:0], lines)
+	r, err := s.roundTrip(ctx, []Command{{step, cmd}}, one[:0], lines)
 	if len(r) == 1 {
 		return r[0], err
 	}
@@ -222,17 +263,19 @@ func (s *Session) exchange(ctx context.Context, step Step, cmd string, lines *[]
 
 // roundTrip writes cmds in one write, then reads one reply per command, appending them
 // to replies. Every reply read has its own deadline, fixed before the read starts, so
-// a server dripping bytes cannot extend it.
-func (s *Session) roundTrip(ctx context.Context, step Step, cmds []string, replies []Reply, lines *[]string) ([]Reply, error) {
+// a server dripping bytes cannot extend it. An error is reported at the step of the
+// command whose reply is missing.
+func (s *Session) roundTrip(ctx context.Context, cmds []Command, replies []Reply, lines *[]string) ([]Reply, error) {
+	step := cmds[0].Step
 	if !s.Alive() {
 		return replies, s.errf(step, nil, ErrClosed)
 	}
 	s.wbuf = s.wbuf[:0]
 	for _, c := range cmds {
-		if err := checkArg(c); err != nil {
-			return replies, s.errf(step, nil, err)
+		if err := checkArg(c.Line); err != nil {
+			return replies, s.errf(c.Step, nil, err)
 		}
-		s.wbuf = append(s.wbuf, c...)
+		s.wbuf = append(s.wbuf, c.Line...)
 		s.wbuf = append(s.wbuf, '\r', '\n')
 	}
 	if err := ctx.Err(); err != nil {
@@ -240,7 +283,7 @@ func (s *Session) roundTrip(ctx context.Context, step Step, cmds []string, repli
 	}
 	if s.br.Buffered() > 0 {
 		// Bytes nobody asked for: a reply would be matched to the wrong command.
-		return replies, s.fail(ctx, step, fmt.Errorf("%w: unsolicited data before %s", ErrProtocol, verb(cmds[0])))
+		return replies, s.fail(ctx, step, fmt.Errorf("%w: unsolicited data before %s", ErrProtocol, verb(cmds[0].Line)))
 	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
@@ -249,23 +292,23 @@ func (s *Session) roundTrip(ctx context.Context, step Step, cmds []string, repli
 		return replies, s.fail(ctx, step, err)
 	}
 	s.rt++
-	for i := range cmds {
+	for i, c := range cmds {
 		if i > 0 {
 			s.raw.SetDeadline(s.deadline(ctx))
 		}
 		r, err := readReply(s.br, s.maxLine, s.maxSize, lines)
 		if err != nil {
-			return replies, s.fail(ctx, step, err)
+			return replies, s.fail(ctx, c.Step, err)
 		}
 		replies = append(replies, r)
 		if r.Code == 421 {
 			// RFC 5321 §3.8: the server is closing the transmission channel.
 			s.kill()
-			return replies, s.errf(step, &r, nil)
+			return replies, s.errf(c.Step, &r, nil)
 		}
 	}
 	if !stop() {
-		return replies, s.fail(ctx, step, ctx.Err())
+		return replies, s.fail(ctx, cmds[len(cmds)-1].Step, ctx.Err())
 	}
 	return replies, nil
 }

@@ -15,6 +15,7 @@ var providers = []struct{ suffix, name string }{
 	{"outlook.com", "microsoft"},
 	{"hotmail.com", "microsoft"},
 	{"outlook.cn", "microsoft"},
+	{"office365.us", "microsoft"}, // GCC High: contoso-com.mail.protection.office365.us
 	// Yahoo, AOL and Verizon: mta5.am0.yahoodns.net, mx-aol.mail.gm0.yahoodns.net.
 	{"yahoodns.net", "yahoo"},
 	{"yahoo.com", "yahoo"},
@@ -31,6 +32,8 @@ var providers = []struct{ suffix, name string }{
 	{"zoho.in", "zoho"},
 	{"zoho.com.au", "zoho"},
 	{"zoho.jp", "zoho"},
+	{"zoho.sa", "zoho"},
+	{"zohocloud.ca", "zoho"}, // mx.zohocloud.ca
 	{"zohomail.com", "zoho"},
 	// Yandex: mx.yandex.net, mx.yandex.ru.
 	{"yandex.net", "yandex"},
@@ -47,6 +50,7 @@ var providers = []struct{ suffix, name string }{
 	// Filtering services in front of a company's own mail system.
 	{"mimecast.com", "mimecast"},           // eu-smtp-inbound-1.mimecast.com
 	{"mimecast-offshore.com", "mimecast"},  // the offshore regions
+	{"mimecast.co.za", "mimecast"},         // za-smtp-inbound-1.mimecast.co.za
 	{"pphosted.com", "proofpoint"},         // mx0a-00123456.pphosted.com
 	{"ppe-hosted.com", "proofpoint"},       // Proofpoint Essentials
 	{"barracudanetworks.com", "barracuda"}, // d123456a.ess.barracudanetworks.com
@@ -69,11 +73,29 @@ var providers = []struct{ suffix, name string }{
 // The most preferred host that matches decides.
 func Provider(mxHosts []string) string {
 	for _, h := range mxHosts {
-		h = strings.TrimSuffix(strings.ToLower(h), ".")
-		for _, p := range providers {
-			if h == p.suffix || strings.HasSuffix(h, "."+p.suffix) {
-				return p.name
-			}
+		if p := hostProvider(h); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+// providerOf is [Provider] of a record's MX hosts, sorted by preference.
+func providerOf(mx []MXHost) string {
+	for _, h := range mx {
+		if p := hostProvider(h.Host); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+// hostProvider returns the provider of one MX host name, or "".
+func hostProvider(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	for _, p := range providers {
+		if h == p.suffix || strings.HasSuffix(h, "."+p.suffix) {
+			return p.name
 		}
 	}
 	return ""

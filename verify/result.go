@@ -19,6 +19,9 @@ type Result struct {
 	Suggestion string     `json:"suggestion"` // likely intended address for a typo, e.g. jane@gmail.com
 	SMTP       SMTPInfo   `json:"smtp"`
 	DurationMS int64      `json:"duration_ms"`
+	// SoftBounces is the soft-bounce count of an address on a [Verifier.Suppress] list
+	// that is below the limit (so not suppressed); 0 otherwise.
+	SoftBounces int `json:"soft_bounces,omitempty"`
 }
 
 // DomainInfo is the DNS stage's evidence.
@@ -26,6 +29,7 @@ type DomainInfo struct {
 	MX         []MXHost `json:"mx"`
 	ImplicitMX bool     `json:"implicit_mx"` // no MX records: the domain's own A/AAAA (RFC 5321 §5.1)
 	NullMX     bool     `json:"null_mx"`     // RFC 7505 "MX 0 ."
+	Provider   string   `json:"provider"`    // mail provider recognised from the MX hosts ("google"); see [Provider]
 	Error      string   `json:"error"`
 }
 

@@ -39,6 +39,7 @@ const (
 	ReasonSMTPSkipped         Reason = "smtp_skipped"
 	ReasonDenied              Reason = "denied"
 	ReasonAllowed             Reason = "allowed"
+	ReasonSuppressed          Reason = "suppressed"
 )
 
 // Reasons lists every reason in SPEC.md order.
@@ -47,7 +48,7 @@ var Reasons = []Reason{
 	ReasonNoMailServer, ReasonMailboxNotFound, ReasonMailboxDisabled, ReasonSMTPUTF8Unsupported,
 	ReasonCatchAll, ReasonDisposable, ReasonMailboxFull, ReasonSMTPTempFailure, ReasonSMTPBlocked,
 	ReasonSMTPTimeout, ReasonSMTPUnreachable, ReasonSMTPProtocolError, ReasonDNSError,
-	ReasonSMTPSkipped, ReasonDenied, ReasonAllowed,
+	ReasonSMTPSkipped, ReasonDenied, ReasonAllowed, ReasonSuppressed,
 }
 
 // Status returns the status that r implies.
@@ -57,7 +58,7 @@ func (r Reason) Status() Status {
 		return StatusDeliverable
 	case ReasonInvalidSyntax, ReasonReservedDomain, ReasonNoSuchDomain, ReasonNullMX,
 		ReasonNoMailServer, ReasonMailboxNotFound, ReasonMailboxDisabled,
-		ReasonSMTPUTF8Unsupported, ReasonDenied:
+		ReasonSMTPUTF8Unsupported, ReasonDenied, ReasonSuppressed:
 		return StatusUndeliverable
 	case ReasonCatchAll, ReasonDisposable, ReasonMailboxFull:
 		return StatusRisky

@@ -29,18 +29,20 @@ const (
 	maxInputOctets = 1024
 )
 
-// idnaProfile is the UTS #46 lookup profile of RFC 5891 §5 (the configuration of
-// [idna.Lookup], spelled out so that it cannot drift). DNS length rules
-// (idna.VerifyDNSLength) are checked by checkLabels on the A-label form instead, for
-// messages that say which label is too long and by how much.
+// idnaProfile is the mapping step of UTS #46 lookup processing (RFC 5891 §5): case
+// folding, width, NFC, ideographic full stops, and the decoding of A-labels, with
+// UTS #46's own validity table. What it lets through is then held to IDNA2008 by
+// checkULabel and checkBidi, which say which code point or label is wrong, and by
+// idnaRegistration, the backstop: UTS #46 accepts symbols and emoji that IDNA2008
+// disallows. DNS lengths are checked by checkLabels on the A-label form, for messages
+// that say which label is too long and by how much.
 var idnaProfile = idna.New(
 	idna.MapForLookup(),
 	idna.Transitional(false),
-	idna.BidiRule(),
 	idna.ValidateLabels(true),
 	idna.StrictDomainName(true),
-	idna.CheckHyphens(true),
-	idna.CheckJoiners(true),
+	idna.CheckHyphens(false),
+	idna.CheckJoiners(false),
 )
 
 // ParseOptions tunes [ParseAddress]. The zero value is the default policy of SPEC.md.
@@ -266,12 +268,16 @@ func parseAddrSpec(s string, opts ParseOptions) Syntax {
 		return invalid("empty local part")
 	}
 
-	local, msg := canonicalLocal(content, s[:len(s)-len(rest)])
+	given := s[:len(s)-len(rest)]
+	local, msg := canonicalLocal(content, given)
 	if msg != "" {
 		return invalid(msg)
 	}
-	if len(local) > maxLocalOctets {
-		return invalid(fmt.Sprintf("local part is %d octets, limit %d", len(local), maxLocalOctets))
+	// The limit counts the local part as written, quotes and backslashes included (a
+	// quoted string of 63 letters is 65 octets), or as normalized when that is longer.
+	localOctets := max(len(given), len(local))
+	if localOctets > maxLocalOctets {
+		return invalid(fmt.Sprintf("local part is %d octets, limit %d", localOctets, maxLocalOctets))
 	}
 
 	syn := Syntax{Local: local, SMTPUTF8: !isASCII(local)}
@@ -288,7 +294,7 @@ func parseAddrSpec(s string, opts ParseOptions) Syntax {
 	if msg != "" {
 		return invalid(msg)
 	}
-	if n := len(local) + 1 + len(syn.ASCIIDomain); n > maxAddressOctets {
+	if n := localOctets + 1 + len(syn.ASCIIDomain); n > maxAddressOctets {
 		return invalid(fmt.Sprintf("address is %d octets, limit %d", n, maxAddressOctets))
 	}
 	syn.Valid = true
@@ -328,8 +334,8 @@ func scanDotString(s string) (int, string) {
 			return 0, fmt.Sprintf("invalid character %s in local part", runeName(rune(c)))
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if !isLocalRune(r) {
-				return 0, fmt.Sprintf("invalid character %s in local part", runeName(r))
+			if p := localRuneProblem(r); p != "" {
+				return 0, localRuneError(r, p)
 			}
 			i += n
 		}
@@ -374,8 +380,8 @@ func scanQuotedLocal(s string) (content string, end int, msg string) {
 			return "", 0, fmt.Sprintf("invalid character %s in quoted local part", runeName(rune(c)))
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if !isLocalRune(r) {
-				return "", 0, fmt.Sprintf("invalid character %s in quoted local part", runeName(r))
+			if p := localRuneProblem(r); p != "" {
+				return "", 0, localRuneError(r, p)
 			}
 			if buf != nil {
 				buf = append(buf, s[i:i+n]...)
@@ -395,10 +401,8 @@ func canonicalLocal(content, given string) (string, string) {
 		// NFC may change which characters are present (U+037E GREEK QUESTION MARK
 		// becomes ';', U+212A KELVIN SIGN 'K'), so classification happens afterwards.
 		content = norm.NFC.String(content)
-		for _, r := range content {
-			if r < ' ' || r == 0x7f || (r >= utf8.RuneSelf && !isLocalRune(r)) {
-				return "", fmt.Sprintf("invalid character %s in local part", runeName(r))
-			}
+		if msg := checkLocalRunes(content); msg != "" {
+			return "", msg
 		}
 	}
 	if content == given && given[0] != '"' && isASCII(given) {
@@ -472,22 +476,6 @@ var atextTable = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// isLocalRune reports whether a non-ASCII rune may appear in a local part. RFC 6531
-// allows any UTF8-non-ascii; we refuse what no real mailbox contains and what makes
-// one address look like another: controls (Cc), white space and separators (Z*),
-// invisible format characters (Cf: zero-width space, byte order mark, bidirectional
-// overrides) and U+FFFD, the trace of a failed decoding. The joiners ZWNJ and ZWJ
-// stay, since some scripts need them.
-func isLocalRune(r rune) bool {
-	switch {
-	case r == '\u200C', r == '\u200D':
-		return true
-	case r == utf8.RuneError:
-		return false
-	}
-	return !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp)
-}
 
 // parseLiteral parses an RFC 5321 §4.1.3 address literal, "[" IPv4 "]" or
 // "[IPv6:" IPv6 "]", and returns its canonical text and address, or an error message.
@@ -574,7 +562,21 @@ func parseDomain(d string) (unicodeForm, asciiForm, msg string) {
 	// Both forms are normally NFC and lower-case already; this keeps the promise
 	// explicit, and the round trip below catches anything the conversion would undo.
 	u = strings.ToLower(norm.NFC.String(u))
-	if back, err := idnaProfile.ToASCII(u); err != nil || back != a {
+	for rest := u; rest != ""; {
+		var label string
+		label, rest, _ = strings.Cut(rest, ".")
+		if msg := checkULabel(label); msg != "" {
+			return "", "", msg
+		}
+	}
+	if msg := checkBidi(u); msg != "" {
+		return "", "", msg
+	}
+	back, err := idnaRegistration.ToASCII(u)
+	if err != nil {
+		return "", "", "invalid domain name: " + err.Error()
+	}
+	if back != a {
 		return "", "", fmt.Sprintf("invalid domain name: %q does not survive IDNA round trip", truncate(u))
 	}
 	return u, a, ""

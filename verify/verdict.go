@@ -170,6 +170,9 @@ var (
 		" rdns ", "helo command rejected", "ehlo command rejected", "invalid helo", "bad helo",
 		"helo name", "dynamic ip", "residential", "authentication required",
 		"must authenticate", "sender address rejected", "sender verify",
+		// Sophos Email's codes for an RBL or DBL hit, a block list entry and a domain
+		// it does not protect (docs.sophos.com, Sophos Email SMTP error codes).
+		"xgemail 0004", "xgemail 0005", "xgemail 0008", "xgemail 0009", "xgemail 0010",
 	}
 	// softBlockTexts are policy, spam and throttling texts: smtp_blocked on a 5xx
 	// reply, left to the code (smtp_temp_failure) on a 4xx one.
@@ -193,6 +196,7 @@ var (
 		"quota", "mailbox full", "mailbox is full", "mailbox has exceeded", "mailfolder is full",
 		"insufficient storage", "storage allocation", "exceeded storage", "out of storage",
 		"full mailbox", "mailbox size limit", "inbox is full",
+		"exhausted allowed storage", // Web.de
 	}
 	disabledTexts = []string{
 		"disabled", "inactive", "suspended", "deactivated", "no longer active", "not active",
@@ -211,6 +215,12 @@ var (
 		"unrouteable address", "unroutable address", "this user doesn t have",
 		"not a valid mailbox", "bad address", "bad destination", "no longer",
 		"not our customer", "unknown or illegal", "user doesn t exist", "has moved",
+		// Wordings that come with an unspecific code (5.0.0, 5.3.0 or none): Sendmail's
+		// "553 5.3.0 <x@y>... Addressee unknown", AOL's "554 delivery error: dd Not a
+		// valid recipient", Sophos Email's XGEMAIL_0011 (recipient does not exist).
+		"addressee unknown", "unknown addressee", "not a valid recipient",
+		"recipient not valid", "recipient is not valid", "recipient is invalid",
+		"recipient invalid", "xgemail 0011",
 	}
 	// dbebTexts identify Microsoft 365's "550 5.4.1 Recipient address rejected: Access
 	// denied. AS(201806281)", sent for recipients missing from the tenant's directory.
@@ -237,9 +247,10 @@ func hasAny(t string, phrases []string) bool {
 const maxReplyText = 2048
 
 // normalizeReplyText lower-cases msg, turns every run of characters other than ASCII
-// letters and digits (and non-ASCII bytes, kept as letters) into one space, drops words
-// that hold an '@' (echoed addresses such as <rbl@example.com> must not match phrases)
-// and pads the result with a space at each end.
+// letters and digits (and non-ASCII bytes, kept as letters) into one space, drops the
+// addresses a reply echoes (<rbl@example.com> must not match " rbl") but keeps what is
+// glued to them (Barracuda's "(jane@example.com:blocked)" says "blocked"), drops
+// Sendmail's relay=[192.0.2.1], and pads the result with a space at each end.
 func normalizeReplyText(msg string) string {
 	if len(msg) > maxReplyText {
 		msg = msg[:maxReplyText]
@@ -259,8 +270,11 @@ func normalizeReplyText(msg string) string {
 		}
 		w := msg[i:j]
 		i = j
-		if w == "" || strings.IndexByte(w, '@') >= 0 {
-			continue
+		if w == "" || len(w) > 6 && strings.EqualFold(w[:6], "relay=") {
+			continue // Sendmail echoes the client as relay=[192.0.2.1]: not a relay refusal
+		}
+		if strings.IndexByte(w, '@') >= 0 {
+			w = blankAddresses(w)
 		}
 		for k := 0; k < len(w); k++ {
 			c := w[k]
@@ -293,6 +307,34 @@ func normalizeReplyText(msg string) string {
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// blankAddresses returns the word w with each address in it (the atext and dots before
+// an '@', the letters, digits, hyphens and dots after it) turned into spaces.
+func blankAddresses(w string) string {
+	b := []byte(w)
+	for k := 0; k < len(b); k++ {
+		if b[k] != '@' {
+			continue
+		}
+		start := k
+		for start > 0 && (isAtext(b[start-1]) || b[start-1] == '.' || b[start-1] >= 0x80) {
+			start--
+		}
+		end := k + 1
+		for end < len(b) && (isLetterDigit(b[end]) || b[end] == '-' || b[end] == '.' || b[end] >= 0x80) {
+			end++
+		}
+		for p := start; p < end; p++ {
+			b[p] = ' '
+		}
+		k = end - 1
+	}
+	return string(b)
+}
+
+func isLetterDigit(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // enhancedCode is a parsed RFC 3463 status code, class.subject.detail.
 type enhancedCode struct {

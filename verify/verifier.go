@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"slices"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/sched"
 	"github.com/everify/everify/smtpprobe"
 )
 
@@ -29,6 +29,10 @@ type Verifier struct {
 	// Allow and Deny match addresses or domains always treated as deliverable (allowed,
 	// no probing) or undeliverable (denied). Deny wins. Nil matches nothing.
 	Allow, Deny *Matcher
+	// Suppress is the suppression list of `everify bounces` (see package dsn): a listed
+	// address is undeliverable with reason suppressed, without any network work. Deny is
+	// checked first, Allow after it. Nil suppresses nothing.
+	Suppress Suppressor
 	// AllowIPLiteral accepts user@[192.0.2.1] and probes that address directly.
 	AllowIPLiteral bool
 	// NoCatchAll skips the catch-all probe.
@@ -43,7 +47,7 @@ type Verifier struct {
 	RcptPerConn int
 	// MaxRejects is how many rejected recipients one session takes before a fresh session
 	// is opened, to stay under servers' error limits (Postfix delays every reply after 10
-	// errors and disconnects after 20); 0 means 8.
+	// errors and disconnects after 20); 0 means 9.
 	MaxRejects int
 	// MaxMXHosts bounds the MX hosts tried for one domain, in preference order; 0 means 3.
 	MaxMXHosts int
@@ -56,7 +60,7 @@ type Verifier struct {
 
 	initOnce sync.Once
 	lists    *Lists
-	pool     *smtpPool
+	sched    *sched.Scheduler
 	flags    sync.Map // ASCII domain → listFlags: lists are consulted once per domain
 	nflags   atomic.Int64
 }
@@ -90,7 +94,7 @@ func (v *Verifier) init() {
 			v.lists = EmbeddedLists()
 		}
 		if v.SMTP != nil {
-			v.pool = newSMTPPool(v)
+			v.sched = v.newScheduler()
 		}
 	})
 }
@@ -163,6 +167,9 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 	case v.Deny.Match(syn.Local, domain):
 		r.setReason(ReasonDenied)
 		return r, nil
+	case v.suppressed(&r):
+		r.setReason(ReasonSuppressed)
+		return r, nil
 	case v.Allow.Match(syn.Local, domain):
 		r.setReason(ReasonAllowed)
 		return r, nil
@@ -208,6 +215,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 			}
 		}
 		slices.SortStableFunc(r.Domain.MX, func(a, b MXHost) int { return int(a.Pref) - int(b.Pref) })
+		r.Domain.Provider = providerOf(r.Domain.MX)
 		switch {
 		case mx.NXDomain:
 			r.Domain.Error = "domain does not exist (NXDOMAIN)"
@@ -231,7 +239,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 		r.setReason(ReasonDisposable)
 		return r, nil
 	}
-	if v.pool == nil {
+	if v.sched == nil {
 		r.setReason(ReasonSMTPSkipped)
 		return r, nil
 	}
@@ -242,72 +250,12 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 	return r, nil
 }
 
-// probe runs the SMTP stage for r, whose syntax and DNS stages passed.
-func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) error {
-	wire := r.Syntax.Local + "@" + r.Syntax.ASCIIDomain
-	req := &rcptReq{addr: wire, domain: r.Syntax.ASCIIDomain, utf8: r.Syntax.SMTPUTF8}
-	out, err := v.pool.submit(ctx, hosts, req)
-	if err != nil {
-		return v.probeCanceled(r, err)
-	}
-	if out.retryable() && v.GreylistRetry > 0 {
-		t := time.NewTimer(v.GreylistRetry)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			out.fill(r) // keep the first attempt's reply
-			return v.probeCanceled(r, ctx.Err())
-		}
-		req = &rcptReq{addr: wire, domain: r.Syntax.ASCIIDomain, utf8: r.Syntax.SMTPUTF8}
-		if out, err = v.pool.submit(ctx, hosts, req); err != nil {
-			return v.probeCanceled(r, err)
-		}
-	}
-	out.fill(r)
-	if out.reason != "" {
-		r.setReason(out.reason)
-		return nil
-	}
-	if !out.reply.Positive() {
-		r.setReason(ClassifyReply(out.step, out.reply))
-		return nil
-	}
-	r.setReason(ReasonAccepted)
-	if v.NoCatchAll {
-		return nil
-	}
-	ca, err := v.pool.catchAll(ctx, hosts, r.Syntax.ASCIIDomain)
-	if err != nil {
-		// An inconclusive catch-all probe never turns an accepted recipient into catch_all.
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return err
-		}
-		return nil
-	}
-	if ca == catchAllYes {
-		r.SMTP.CatchAll = true
-		r.setReason(ReasonCatchAll)
-	}
-	return nil
-}
-
-// probeCanceled records that the per-address deadline ended the probe. The caller
-// reports cancellation of its own ctx as an error instead.
-func (v *Verifier) probeCanceled(r *Result, err error) error {
-	r.setReason(ReasonSMTPTimeout)
-	if r.SMTP.Message == "" {
-		r.SMTP.Message = "no verdict within the per-address time limit"
-	}
-	return err
-}
-
 // Close ends the SMTP sessions kept open for more recipients (QUIT) and waits for them.
 // The Verifier must not be used afterwards.
 func (v *Verifier) Close() error {
 	v.init()
-	if v.pool != nil {
-		v.pool.close()
+	if v.sched != nil {
+		v.sched.Close()
 	}
 	return nil
 }
@@ -320,6 +268,7 @@ type Stats struct {
 	ConnectAttempts int64 // TCP connections tried to mail servers
 	ConnectTimeouts int64 // of those, how many timed out
 	ConnectFailures int64 // of those, how many failed in any way (refused, unreachable, timeout)
+	PeakPerServer   int64 // the most SMTP sessions open at once to one server address
 }
 
 // Stats returns the counters so far.
@@ -329,8 +278,10 @@ func (v *Verifier) Stats() Stats {
 	if v.DNS != nil {
 		s.DNSQueries = v.DNS.Queries()
 	}
-	if v.pool != nil {
-		v.pool.stats(&s)
+	if v.sched != nil {
+		ss := v.sched.Stats()
+		s.Sessions, s.RoundTrips, s.PeakPerServer = ss.Sessions, ss.RoundTrips, ss.PeakPerServer
+		s.ConnectAttempts, s.ConnectTimeouts, s.ConnectFailures = ss.ConnectAttempts, ss.ConnectTimeouts, ss.ConnectFailures
 	}
 	return s
 }

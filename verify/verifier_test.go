@@ -59,6 +59,7 @@ func TestEveryReason(t *testing.T) {
 	v := newVerifier(t, z, func(v *verify.Verifier) {
 		v.Allow = mustMatcher(t, z.AllowList)
 		v.Deny = mustMatcher(t, z.DenyList)
+		v.Suppress = suppressList{"bounced@corp.zz": -1} // z.SuppressList
 		v.SMTP.Timeout = 500 * time.Millisecond
 	})
 	seen := map[verify.Reason]bool{}
@@ -302,23 +303,6 @@ func TestTooManyRecipients(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v: the transaction limit was backed off from", d)
 	}
-}
-
-// TestStickyFailureExpires: a server that failed twice is skipped for a while, then
-// tried again.
-func TestStickyFailureExpires(t *testing.T) {
-	defer verify.SetStickyFor(200 * time.Millisecond)()
-	z := fakes.NewZoo(t)
-	z.DNS.MX("later.zz", 10, "mx.later.zz")
-	z.DNS.A("mx.later.zz", "127.0.0.251") // nothing listens yet
-	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
-	for range 3 {
-		check(t, v, "jane@later.zz", want{verify.StatusUnknown, verify.ReasonSMTPUnreachable, false})
-	}
-	z.Farm.Host("127.0.0.251", fakes.Config{Mailboxes: []string{"jane@later.zz"}})
-	v.SMTP.Port = z.Farm.Port
-	time.Sleep(300 * time.Millisecond)
-	check(t, v, "jane@later.zz", want{verify.StatusDeliverable, verify.ReasonAccepted, false})
 }
 
 // TestPerMXCountsAddresses: two domains whose MX names differ but resolve to the same

@@ -49,11 +49,13 @@ func runBinary(t *testing.T, stdin string, args ...string) (string, string, int)
 func zooArgs(t *testing.T, z *fakes.Zoo) []string {
 	dir := t.TempDir()
 	allow, deny := filepath.Join(dir, "allow.txt"), filepath.Join(dir, "deny.txt")
+	suppress := filepath.Join(dir, "suppress.csv")
 	os.WriteFile(allow, []byte(z.AllowList), 0o644)
 	os.WriteFile(deny, []byte(z.DenyList), 0o644)
+	os.WriteFile(suppress, []byte(z.SuppressList), 0o644)
 	return []string{"--resolver", z.DNS.Addr(), "--smtp-port", strconv.Itoa(z.Farm.Port),
 		"--helo", "prober.everify.zz", "--smtp-timeout", "500ms", "--dns-timeout", "1s",
-		"--allow", allow, "--deny", deny}
+		"--allow", allow, "--deny", deny, "--suppress", suppress}
 }
 
 func decodeNDJSON(t *testing.T, s string) []verify.Result {

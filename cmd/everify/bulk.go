@@ -72,6 +72,11 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 			if err := opts.Verify.complete(ios, &opts.Verifier); err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("workers") && !opts.Verify.Offline {
+				// Enough addresses in flight that the scheduler's queues fill whole
+				// pipelined groups; waiting requests cost a goroutine each.
+				opts.Verify.Workers = bulkInFlight
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -118,6 +123,10 @@ func parseMatchList(flag string, vals []string, reasons bool) ([]string, error) 
 func matches(list []string, r *verify.Result) bool {
 	return slices.Contains(list, string(r.Status)) || slices.Contains(list, string(r.Reason))
 }
+
+// bulkInFlight is how many addresses an online bulk run keeps in flight unless
+// --workers says otherwise.
+const bulkInFlight = 1000
 
 // maxProblemLines bounds the malformed-row messages printed; the summary counts all.
 const maxProblemLines = 100
@@ -178,6 +187,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	cache := newDedup(v.DNS != nil)
 	problems := 0
 	failed := false
+	lies := newLieWarner(opts.IO.ErrOut)
 	emitRow := func(rec *csvio.Record, r *verify.Result) error {
 		if msg := rowProblem(rec); msg != "" {
 			if problems < maxProblemLines {
@@ -191,6 +201,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 			sum.addEmpty()
 		} else {
 			sum.add(r)
+			lies.observe(r, bar.clear)
 			failed = failed || matches(opts.FailOn, r)
 		}
 		if len(opts.Keep) > 0 && !matches(opts.Keep, r) {

@@ -68,6 +68,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		cw.safe = opts.CSVSafe
 	}
 	var undeliverable, doubtful bool
+	lies := newLieWarner(opts.IO.ErrOut)
 	var readErr error
 	workers := opts.Verify.Workers
 	if v.DNS == nil {
@@ -79,6 +80,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 		return v.Verify(ctx, in.text)
 	}, func(in checkInput, r verify.Result) error {
+		lies.observe(&r, nil)
 		if in.empty() { // its record keeps lines aligned; a blank line is not a bad address
 			return out.Write(&r)
 		}

@@ -33,7 +33,7 @@ func validFormat(f string) bool {
 
 // resultColumns are the columns CSV output appends (SPEC.md, bulk).
 var resultColumns = []string{"status", "reason", "email_normalized", "disposable", "role",
-	"free", "catch_all", "suggestion", "mx", "smtp_code"}
+	"free", "catch_all", "suggestion", "mx", "smtp_code", "provider"}
 
 // resultValues returns r's values for resultColumns, appending to dst.
 func resultValues(dst []string, r *verify.Result) []string {
@@ -43,7 +43,7 @@ func resultValues(dst []string, r *verify.Result) []string {
 	}
 	return append(dst, string(r.Status), string(r.Reason), r.Email,
 		strconv.FormatBool(r.Disposable), strconv.FormatBool(r.Role), strconv.FormatBool(r.Free),
-		strconv.FormatBool(r.SMTP.CatchAll), r.Suggestion, r.SMTP.MX, code)
+		strconv.FormatBool(r.SMTP.CatchAll), r.Suggestion, r.SMTP.MX, code, r.Domain.Provider)
 }
 
 // resultWriter writes results one by one in a format; Close finishes the document.
@@ -206,6 +206,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 	if len(details) == 0 && reasonNotes[r.Reason] != "" {
 		details = append(details, reasonNotes[r.Reason])
 	}
+	if r.Domain.Provider != "" {
+		details = append(details, "provider: "+r.Domain.Provider)
+	}
 	var flags []string
 	for _, f := range []struct {
 		on   bool
@@ -221,6 +224,9 @@ func (t *textWriter) Write(r *verify.Result) error {
 	}
 	if r.Suggestion != "" {
 		details = append(details, "did you mean "+r.Suggestion+"?")
+	}
+	if r.SoftBounces > 0 {
+		details = append(details, fmt.Sprintf("%d soft %s (--suppress)", r.SoftBounces, plural(r.SoftBounces, "bounce", "bounces")))
 	}
 	if len(details) > 0 {
 		fmt.Fprintf(t.w, "  %s\n", strings.Join(details, " · "))
@@ -238,6 +244,7 @@ var reasonNotes = map[verify.Reason]string{
 	verify.ReasonSMTPSkipped:    "SMTP stage not run (--offline or --no-smtp)",
 	verify.ReasonDenied:         "matched --deny",
 	verify.ReasonAllowed:        "matched --allow: not probed",
+	verify.ReasonSuppressed:     "on a --suppress list (hard bounce, complaint or too many soft bounces): not probed",
 }
 
 // displayInput shows an input that did not parse: quoted when it is empty or holds

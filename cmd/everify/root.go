@@ -50,7 +50,8 @@ an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 	root.SetVersionTemplate("{{everifyVersion}}\n")
 	// Flags not given on the command line are read from EVERIFY_* variables.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
-	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
+	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newDomainCmd(ios, nil), newDoctorCmd(ios, nil),
+		newBouncesCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
 	documentEnv(root)
 	registerCompletions(root)
 	return root
@@ -75,6 +76,7 @@ type verifyOptions struct {
 	NoCatchAll     bool
 	AllowFile      string
 	DenyFile       string
+	SuppressFiles  []string // suppression lists from `everify bounces`
 	AllowIPLiteral bool
 	ListsDir       string // where `everify lists update` keeps downloaded lists
 	NoListUpdates  bool   // use the embedded lists only
@@ -94,14 +96,15 @@ func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
 	fs.IntVar(&o.SMTPPort, "smtp-port", 25, "TCP port of mail exchangers")
 	fs.DurationVar(&o.SMTPTimeout, "smtp-timeout", 15*time.Second, "timeout per SMTP command, connect included")
 	fs.StringVar(&o.Proxy, "proxy", "", "SOCKS5 proxy `URL` for SMTP connections: socks5://[user:pass@]host:port")
-	fs.IntVar(&o.Workers, "workers", 64, "addresses verified at once")
+	fs.IntVar(&o.Workers, "workers", 64, "addresses verified at once (online bulk: 1000 unless given)")
 	fs.IntVar(&o.PerMX, "per-mx", 2, "simultaneous SMTP sessions per mail server")
 	fs.IntVar(&o.RcptPerConn, "rcpt-per-conn", 20, "recipients probed on one SMTP session before reconnecting")
-	fs.IntVar(&o.MaxRejects, "max-rejects", 8, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
+	fs.IntVar(&o.MaxRejects, "max-rejects", 9, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
 	fs.DurationVar(&o.GreylistRetry, "greylist-retry", 0, "wait this long and retry once after a temporary (4xx) failure (0: off)")
 	fs.BoolVar(&o.NoCatchAll, "no-catch-all", false, "skip the catch-all probe")
 	fs.StringVar(&o.AllowFile, "allow", "", "`file` of addresses or domains always treated as deliverable (not probed)")
 	fs.StringVar(&o.DenyFile, "deny", "", "`file` of addresses or domains always treated as undeliverable (reason denied)")
+	fs.StringArrayVar(&o.SuppressFiles, "suppress", nil, "suppression list `file` from 'everify bounces' (repeatable): listed addresses are undeliverable (reason suppressed), not probed")
 	fs.BoolVar(&o.AllowIPLiteral, "allow-ip-literal", false, "accept address literals (user@[192.0.2.1]) and probe that address")
 	fs.StringVar(&o.ListsDir, "lists-dir", "", "`dir` of updated lists (default: the user cache dir, see 'everify lists show')")
 	fs.BoolVar(&o.NoListUpdates, "no-list-updates", false, "use only the lists embedded in the binary")
@@ -177,6 +180,9 @@ func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
 		return nil, err
 	}
 	if v.Deny, err = loadMatcher(o.DenyFile, "--deny"); err != nil {
+		return nil, err
+	}
+	if v.Suppress, err = loadSuppress(o.SuppressFiles); err != nil {
 		return nil, err
 	}
 	if o.Offline {

@@ -15,19 +15,24 @@ type summary struct {
 	rows       int
 	byStatus   map[verify.Status]int
 	byReason   map[verify.Reason]int
+	byProvider map[string]int // recognised mail providers only
 	duplicates int
 	malformed  int
 	empty      int // rows with no data at all: written, but not counted by status
 }
 
 func newSummary() *summary {
-	return &summary{byStatus: map[verify.Status]int{}, byReason: map[verify.Reason]int{}}
+	return &summary{byStatus: map[verify.Status]int{}, byReason: map[verify.Reason]int{},
+		byProvider: map[string]int{}}
 }
 
 func (s *summary) add(r *verify.Result) {
 	s.rows++
 	s.byStatus[r.Status]++
 	s.byReason[r.Reason]++
+	if r.Domain.Provider != "" {
+		s.byProvider[r.Domain.Provider]++
+	}
 }
 
 // addEmpty counts a row with no data: in the rows, not in the statuses.
@@ -68,12 +73,36 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 		slices.Sort(reasons)
 		fmt.Fprintf(&b, "  %-14s %7d  %5.1f%%  (%s)\n", status, n, 100*float64(n)/float64(max(s.rows-s.empty, 1)), strings.Join(reasons, ", "))
 	}
+	if len(s.byProvider) > 0 {
+		fmt.Fprintf(&b, "  %-14s %s\n", "providers", s.providers())
+	}
 	if smtp {
 		fmt.Fprintf(&b, "  dns queries %d, smtp sessions %d, smtp round trips %d\n", st.DNSQueries, st.Sessions, st.RoundTrips)
 	} else if st.DNSQueries > 0 {
 		fmt.Fprintf(&b, "  dns queries %d\n", st.DNSQueries)
 	}
 	io.WriteString(w, b.String())
+}
+
+// providers lists the recognised mail providers with their rows and share of all rows,
+// the largest first: "google 120 (40.0%), microsoft 80 (26.7%)".
+func (s *summary) providers() string {
+	names := make([]string, 0, len(s.byProvider))
+	for name := range s.byProvider {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if d := s.byProvider[b] - s.byProvider[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(names))
+	for i, name := range names {
+		n := s.byProvider[name]
+		parts[i] = fmt.Sprintf("%s %d (%.1f%%)", name, n, 100*float64(n)/float64(max(s.rows, 1)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func plural(n int, one, many string) string {

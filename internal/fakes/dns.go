@@ -192,6 +192,27 @@ func (d *DNS) CNAME(name, target string) {
 	d.add(&dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)})
 }
 
+// TXT adds a TXT record holding txt. Strings longer than 255 octets are split
+// into several character-strings of one record, as zone files do (RFC 7208 §3.3).
+func (d *DNS) TXT(name, txt string) {
+	var parts []string
+	for len(txt) > 255 {
+		parts, txt = append(parts, txt[:255]), txt[255:]
+	}
+	d.add(&dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: append(parts, txt)})
+}
+
+// PTR adds a reverse-DNS record for ip pointing to host. It calls t.Fatal if ip
+// is not an IP address, so call it from the test goroutine.
+func (d *DNS) PTR(ip, host string) {
+	rev, err := dns.ReverseAddr(ip)
+	if err != nil {
+		d.t.Helper()
+		d.t.Fatalf("fakes: DNS.PTR(%q, %q): %v", ip, host, err)
+	}
+	d.add(&dns.PTR{Hdr: hdr(rev, dns.TypePTR), Ptr: dns.Fqdn(host)})
+}
+
 // Rcode makes every query for name, of any type, answer rcode with no
 // records, e.g. dns.RcodeServerFailure or dns.RcodeRefused; it also applies
 // when name is reached through a CNAME.

@@ -159,6 +159,11 @@ type Config struct {
 	// MaxRecipients, if > 0, answers "452 4.5.3 Maximum limit of N recipients
 	// reached" (go-smtp's wording) to RCPTs beyond this many in one transaction.
 	MaxRecipients int
+	// StrictTransactions makes the server call t.Errorf on a nested MAIL (a MAIL FROM
+	// while a transaction is open; answered "503 5.5.1 Error: nested MAIL command" as
+	// Postfix does, with or without this) and on recipients of two domains in one
+	// transaction (some providers refuse transactions that span tenants).
+	StrictTransactions bool
 	// Hostname is the server's name in its banner, EHLO reply and 421. It
 	// defaults to "mx-127-0-0-2.fakes.test" for 127.0.0.2, and so on.
 	Hostname string
@@ -715,15 +720,27 @@ func (s *Server) newSession(sc *smtp.Conn) (smtp.Session, error) {
 
 // session implements smtp.Session for [MXFarm.Host] servers.
 type session struct {
-	s *Server
-	c *conn
+	s      *Server
+	c      *conn
+	inTx   bool   // a MAIL was accepted since the last RSET
+	domain string // of the transaction's first recipient
 }
 
 func (se *session) Mail(from string, _ *smtp.MailOptions) error {
 	if !se.c.beforeReply() {
 		return errClosed
 	}
+	if se.inTx {
+		if se.s.cfg.StrictTransactions {
+			se.s.errorf("fakes: MX %s: nested MAIL command (no RSET after the previous MAIL)", se.s.ip)
+		}
+		se.c.noteError()
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Error: nested MAIL command"}
+	}
 	r := se.s.cfg.MailReply
+	if r == nil || r.Code < 400 {
+		se.inTx, se.domain = true, ""
+	}
 	if r == nil {
 		return nil
 	}
@@ -736,6 +753,12 @@ func (se *session) Mail(from string, _ *smtp.MailOptions) error {
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !se.c.beforeReply() {
 		return errClosed
+	}
+	_, domain, _ := cutLast(strings.ToLower(to), "@")
+	if se.domain == "" {
+		se.domain = domain
+	} else if se.domain != domain && se.s.cfg.StrictTransactions {
+		se.s.errorf("fakes: MX %s: recipients of %s and %s in one transaction", se.s.ip, se.domain, domain)
 	}
 	r := se.s.rcpt(to)
 	if r == nil {
@@ -757,6 +780,9 @@ func (se *session) Data(io.Reader) error {
 }
 
 // Reset is called for RSET, a repeated EHLO and after STARTTLS.
-func (se *session) Reset() { se.c.beforeReply() }
+func (se *session) Reset() {
+	se.inTx, se.domain = false, ""
+	se.c.beforeReply()
+}
 
 func (se *session) Logout() error { return nil }

@@ -25,13 +25,17 @@ type Zoo struct {
 	// AllowList and DenyList are the contents of --allow / --deny files the cases
 	// expect (allowed and denied).
 	AllowList, DenyList string
-	next                int
+	// SuppressList is the content of a --suppress file (a suppression list CSV as
+	// `everify bounces` writes it) the cases expect (suppressed).
+	SuppressList string
+	next         int
 }
 
 // NewZoo starts the Zoo's servers; they stop in t.Cleanup.
 func NewZoo(t testing.TB) *Zoo {
 	z := &Zoo{DNS: NewDNS(t), Farm: NewMXFarm(t), next: 10,
-		AllowList: "vip@corp.zz\n", DenyList: "denied.zz\n"}
+		AllowList: "vip@corp.zz\n", DenyList: "denied.zz\n",
+		SuppressList: "email,state,reason,bounces,soft_count,suppressed\nbounced@corp.zz,hard,mailbox_not_found,1,0,true\n"}
 	z.Corp = z.MX("corp.zz", Config{
 		Mailboxes: []string{"jane@corp.zz", "info@corp.zz"},
 		Replies: map[string]Reply{
@@ -81,6 +85,7 @@ func NewZoo(t testing.TB) *Zoo {
 		{"x@@corp.zz", "undeliverable", "invalid_syntax", false},
 		{"x@denied.zz", "undeliverable", "denied", false},
 		{"vip@corp.zz", "deliverable", "allowed", false},
+		{"bounced@corp.zz", "undeliverable", "suppressed", false},
 	}
 	return z
 }

@@ -1,0 +1,213 @@
+package sched_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/internal/fakes"
+	"github.com/everify/everify/sched"
+	"github.com/everify/everify/smtpprobe"
+	"github.com/everify/everify/verify"
+)
+
+func newScheduler(t *testing.T, port int, timeout time.Duration, mod func(*sched.Config)) *sched.Scheduler {
+	cfg := sched.Config{
+		Prober:   &smtpprobe.Prober{Port: port, HELO: "prober.everify.zz", From: "verify@prober.everify.zz", Timeout: timeout},
+		Classify: verify.SchedulerKind,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s := sched.New(cfg)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func host(name, ip string) dnscheck.Host {
+	return dnscheck.Host{Name: name, Pref: 10, Addrs: []netip.Addr{netip.MustParseAddr(ip)}}
+}
+
+// probeAll probes addrs concurrently and returns each outcome and how long it took.
+func probeAll(t *testing.T, s *sched.Scheduler, reqs []sched.Request) ([]sched.Outcome, []time.Duration) {
+	t.Helper()
+	outs := make([]sched.Outcome, len(reqs))
+	took := make([]time.Duration, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			out, err := s.Probe(context.Background(), r)
+			took[i] = time.Since(start)
+			if err != nil {
+				t.Errorf("Probe(%s): %v", r.Addr, err)
+			}
+			outs[i] = out
+		}()
+	}
+	wg.Wait()
+	return outs, took
+}
+
+// TestSharedServerTransactions: 40 domains with their own MX names on one server
+// address that allows 3 recipients per transaction. The server fails the test on a
+// nested MAIL, on two domains in one transaction and on more than 2 sessions at once;
+// every verdict must be right, and sessions are shared across domains.
+func TestSharedServerTransactions(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	var boxes []string
+	var reqs []sched.Request
+	for d := range 40 {
+		domain := fmt.Sprintf("t%d.zz", d)
+		for i := range 5 {
+			addr := fmt.Sprintf("u%d@%s", i, domain)
+			if i%2 == 0 {
+				boxes = append(boxes, addr)
+			} else {
+				addr = fmt.Sprintf("ghost%d@%s", i, domain)
+			}
+			reqs = append(reqs, sched.Request{Addr: addr, Domain: domain, CatchAll: true,
+				Hosts: []dnscheck.Host{host("mx."+domain, "127.0.3.1")}})
+		}
+	}
+	srv := farm.Host("127.0.3.1", fakes.Config{Mailboxes: boxes, MaxRecipients: 3, StrictTransactions: true,
+		MaxSessions: 2, SoftErrorLimit: 10, HardErrorLimit: 20})
+	s := newScheduler(t, farm.Port, 2*time.Second, nil)
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		accepted := out.Reply.Positive()
+		if wantOK := !strings.HasPrefix(reqs[i].Addr, "ghost"); accepted != wantOK || out.Fail != sched.FailNone {
+			t.Errorf("%s: %+v, want accepted=%v", reqs[i].Addr, out, wantOK)
+		}
+		if accepted && out.CatchAll != sched.CatchAllNo {
+			t.Errorf("%s: catch-all %v, want no (the domain refused a ghost)", reqs[i].Addr, out.CatchAll)
+		}
+	}
+	if srv.TooManyErrors() > 0 {
+		t.Errorf("%d '421 too many errors'", srv.TooManyErrors())
+	}
+	// 80 rejections at most 9 a session: far fewer sessions than domains.
+	if n := srv.Sessions(); n > 14 {
+		t.Errorf("%d sessions for 200 recipients over 40 domains, want ≤ 14", n)
+	}
+	if st := s.Stats(); st.PeakPerServer > 2 {
+		t.Errorf("peak %d sessions per server, want ≤ 2", st.PeakPerServer)
+	}
+}
+
+// silentRCPT is a server that greets, answers EHLO and MAIL, and never answers RCPT.
+func silentRCPT(sessions *atomic.Int32) func(net.Conn) {
+	return func(c net.Conn) {
+		sessions.Add(1)
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "220 silent.zz ESMTP\r\n")
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				fmt.Fprintf(c, "250-silent.zz\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
+				fmt.Fprintf(c, "250 2.1.0 Ok\r\n")
+			case strings.HasPrefix(cmd, "QUIT"):
+				return
+			}
+		}
+	}
+}
+
+// TestNeverAnswersRCPT: a server that accepts the session and never answers RCPT costs
+// each address one timeout at most, within the bound, with exactly one result, and is
+// not tried again in session after session.
+func TestNeverAnswersRCPT(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	var sessions atomic.Int32
+	farm.Scripted("127.0.3.2", silentRCPT(&sessions))
+	const timeout = 300 * time.Millisecond
+	s := newScheduler(t, farm.Port, timeout, nil)
+	var reqs []sched.Request
+	for i := range 30 {
+		reqs = append(reqs, sched.Request{Addr: fmt.Sprintf("u%d@silent.zz", i), Domain: "silent.zz",
+			Hosts: []dnscheck.Host{host("mx.silent.zz", "127.0.3.2")}})
+	}
+	outs, took := probeAll(t, s, reqs)
+	bound := 2*timeout + 5*time.Second
+	for i, out := range outs {
+		if out.Fail != sched.FailTimeout {
+			t.Errorf("%s: %+v, want a timeout", reqs[i].Addr, out)
+		}
+		if took[i] > bound {
+			t.Errorf("%s took %v, want ≤ %v", reqs[i].Addr, took[i], bound)
+		}
+	}
+	if n := sessions.Load(); n > 2 {
+		t.Errorf("%d sessions to a server that never answers RCPT, want ≤ 2 (--per-mx, no retries)", n)
+	}
+}
+
+// TestBlackholedMXHosts: a domain with 1,000 MX hosts whose connections all hang gets
+// one result within the bound, having tried no more than MaxHosts of them, staggered.
+func TestBlackholedMXHosts(t *testing.T) {
+	var dials atomic.Int32
+	const timeout = time.Second
+	s := newScheduler(t, 25, timeout, func(c *sched.Config) {
+		c.Prober.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			<-ctx.Done() // a firewall that drops SYNs
+			return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+		}
+	})
+	var hosts []dnscheck.Host
+	for i := range 1000 {
+		hosts = append(hosts, host(fmt.Sprintf("mx%d.hole.zz", i), fmt.Sprintf("198.51.%d.%d", 100+i/250, i%250+1)))
+	}
+	start := time.Now()
+	out, err := s.Probe(context.Background(), sched.Request{Addr: "x@hole.zz", Domain: "hole.zz", Hosts: hosts})
+	took := time.Since(start)
+	if err != nil || out.Fail != sched.FailTimeout {
+		t.Errorf("Probe = %+v, %v; want a timeout", out, err)
+	}
+	if bound := 2*timeout + 5*time.Second; took > bound {
+		t.Errorf("took %v, want ≤ %v", took, bound)
+	}
+	// Staggered: three hosts' timeouts overlap instead of adding up.
+	if took > 3*timeout {
+		t.Errorf("took %v: the connections to the next hosts were not started while the first was pending", took)
+	}
+	if n := dials.Load(); n != 3 {
+		t.Errorf("%d connection attempts, want 3 (MaxHosts)", n)
+	}
+}
+
+// TestStickyFailureExpires: a server that failed twice is skipped for StickyFor, then
+// tried again.
+func TestStickyFailureExpires(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	s := newScheduler(t, farm.Port, time.Second, func(c *sched.Config) { c.StickyFor = 300 * time.Millisecond })
+	req := sched.Request{Addr: "jane@later.zz", Domain: "later.zz", Hosts: []dnscheck.Host{host("mx.later.zz", "127.0.3.3")}}
+	for range 3 {
+		if out, _ := s.Probe(context.Background(), req); out.Fail != sched.FailUnreachable {
+			t.Fatalf("nothing listens yet: %+v, want unreachable", out)
+		}
+	}
+	srv := farm.Host("127.0.3.3", fakes.Config{Mailboxes: []string{"jane@later.zz"}})
+	if out, _ := s.Probe(context.Background(), req); out.Fail == sched.FailNone || srv.Sessions() != 0 {
+		t.Fatalf("within StickyFor the server was tried again: %+v, %d sessions", out, srv.Sessions())
+	}
+	time.Sleep(400 * time.Millisecond)
+	if out, _ := s.Probe(context.Background(), req); !out.Reply.Positive() {
+		t.Errorf("after StickyFor: %+v, want accepted", out)
+	}
+}

@@ -1,0 +1,222 @@
+package sched
+
+import (
+	"github.com/everify/everify/smtpprobe"
+)
+
+// session is the state of one open session while it serves its queue.
+type session struct {
+	s       *Scheduler
+	q       *queue
+	sess    *smtpprobe.Session
+	used    int  // recipients answered
+	rejects int  // of those, refused
+	txOpen  bool // a MAIL was sent since the last RSET
+}
+
+// serve probes q's work on sess, starting with work, until the session's budget is
+// used, it dies, or q stays empty for Linger.
+func (s *Scheduler) serve(q *queue, sess *smtpprobe.Session, work []*tx) {
+	ss := &session{s: s, q: q, sess: sess}
+	for {
+		if len(work) > 0 && !ss.group(work) {
+			return
+		}
+		s.mu.Lock()
+		n := min(maxGroup, s.cfg.RcptPerSession-ss.used, s.rejectLimit(q)-ss.rejects)
+		s.mu.Unlock()
+		if n <= 0 || !sess.Alive() || !s.waitWork(q) {
+			return
+		}
+		s.mu.Lock()
+		work = s.takeLocked(q, n)
+		s.mu.Unlock()
+	}
+}
+
+// slot says which request, if any, a command of a group is for.
+type slot struct {
+	t   *tx
+	req *request // nil for RSET and MAIL
+}
+
+// group sends work as one pipelined group, a transaction per domain, and hands out
+// the replies. It reports whether the session can go on.
+func (ss *session) group(work []*tx) bool {
+	s, q, sess := ss.s, ss.q, ss.sess
+	var cmds []smtpprobe.Command
+	var slots []slot
+	for _, t := range work {
+		if len(t.reqs) == 0 {
+			continue
+		}
+		if t.utf8 && !sess.SMTPUTF8() {
+			s.mu.Lock()
+			for _, r := range t.reqs {
+				s.finishLocked(r, ss.outcome(r, Outcome{Fail: FailSMTPUTF8,
+					Message: "the address needs SMTPUTF8 (RFC 6531) and " + q.host + " does not offer it"}))
+			}
+			s.mu.Unlock()
+			continue
+		}
+		if ss.txOpen {
+			cmds = append(cmds, smtpprobe.Command{Step: smtpprobe.StepRSET, Line: "RSET"})
+			slots = append(slots, slot{t: t})
+		}
+		cmds = append(cmds, sess.MailCommand(t.utf8))
+		slots = append(slots, slot{t: t})
+		ss.txOpen = true
+		for _, r := range t.reqs {
+			cmds = append(cmds, smtpprobe.Command{Step: smtpprobe.StepRCPT, Line: "RCPT TO:<" + r.addr + ">"})
+			slots = append(slots, slot{t: t, req: r})
+		}
+	}
+	if len(cmds) == 0 {
+		return true
+	}
+	replies, err := sess.Pipeline(s.ctx, cmds)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alive := true
+	var skip *tx // a transaction whose remaining RCPTs need no answer here
+	inTx := 0    // recipients answered in the current transaction
+	for i, sl := range slots {
+		if i >= len(replies) {
+			ss.lost(slots[i:], err)
+			return false
+		}
+		reply := replies[i]
+		step := cmds[i].Step
+		if sl.req == nil {
+			skip, inTx = nil, 0
+			switch {
+			case reply.Positive():
+			case reply.Code == 421:
+				q.setBackoffLocked()
+				ss.requeueRest(slots[i+1:], ss.outcome(nil, Outcome{Step: step, Reply: reply, Fail: FailTemporary}))
+				return false
+			case step == smtpprobe.StepMAIL && reply.Permanent():
+				// A refusal of our sender says nothing about any recipient: every
+				// recipient of this server gets the same answer.
+				out := ss.outcome(nil, Outcome{Step: step, Reply: reply})
+				var rest []*request
+				for _, o := range slots[i+1:] {
+					if o.req != nil {
+						rest = append(rest, o.req)
+					}
+				}
+				s.failLocked(q, rest, out, true, false)
+				return false
+			default:
+				// A 4xx to MAIL, or a failed RSET: this transaction's recipients go back
+				// (their RCPTs get "503 need MAIL", not verdicts) and the server is
+				// backed off from.
+				q.setBackoffLocked()
+				skip = sl.t
+				ss.requeueTx(slots[i+1:], sl.t, ss.outcome(nil, Outcome{Step: step, Reply: reply, Fail: FailTemporary}))
+			}
+			continue
+		}
+		if skip == sl.t {
+			if !reply.Positive() {
+				ss.rejects++ // servers count these errors too
+			}
+			continue
+		}
+		r := sl.req
+		kind := s.cfg.Classify(step, reply)
+		switch {
+		case kind == KindTooManyRecipients && inTx > 0:
+			// A limit of the transaction: learn it and give the rest of this
+			// transaction back; the next transaction starts with RSET. (Refused as the
+			// first recipient, it is an answer: a temporary failure.)
+			q.txLimit = inTx
+			skip = sl.t
+			ss.rejects++
+			ss.requeueTx(slots[i:], sl.t, Outcome{})
+			continue
+		case reply.Code == 421:
+			if kind == KindTooManyErrors && ss.rejects > 0 {
+				// The server's error limit: stay one under it from now on.
+				q.rejectLimit = max(1, ss.rejects-1)
+			}
+			q.setBackoffLocked()
+			ss.requeueRest(slots[i:], ss.outcome(r, Outcome{Step: step, Reply: reply, Fail: FailTemporary}))
+			return false
+		}
+		inTx++
+		ss.used++
+		if !reply.Positive() {
+			ss.rejects++
+		}
+		if kind == KindNoMailbox && !r.probe {
+			s.settleLocked(r.dom, CatchAllNo)
+		}
+		s.finishLocked(r, ss.outcome(r, Outcome{Step: step, Reply: reply}))
+	}
+	if err != nil {
+		alive = false
+	}
+	return alive
+}
+
+// outcome completes out with what the session knows.
+func (ss *session) outcome(r *request, out Outcome) Outcome {
+	out.Host = ss.q.host
+	if r != nil && len(r.cands) > 0 {
+		out.Host = r.cands[0].host
+	}
+	out.TLS = ss.sess.TLS()
+	out.Checked = true
+	return out
+}
+
+// lost handles the requests whose replies the session died before giving. A timeout
+// fails them, and the server's other requests, at once: a server that stops answering
+// is not tried again in session after session. Other errors give them back for another
+// session.
+func (ss *session) lost(rest []slot, err error) {
+	s, q := ss.s, ss.q
+	if err == nil {
+		err = smtpprobe.ErrProtocol
+	}
+	var reqs []*request
+	for _, sl := range rest {
+		if sl.req != nil {
+			reqs = append(reqs, sl.req)
+		}
+	}
+	out := ss.outcome(nil, errOutcome(q.host, err))
+	if out.Fail == FailTimeout {
+		s.failLocked(q, reqs, out, true, false)
+		return
+	}
+	if out.Fail == FailTemporary {
+		q.setBackoffLocked()
+	}
+	s.requeueLocked(q, reqs, out, true)
+}
+
+// requeueRest gives back every request of rest.
+func (ss *session) requeueRest(rest []slot, out Outcome) {
+	var reqs []*request
+	for _, sl := range rest {
+		if sl.req != nil {
+			reqs = append(reqs, sl.req)
+		}
+	}
+	ss.s.requeueLocked(ss.q, reqs, out, out.Fail != FailNone)
+}
+
+// requeueTx gives back the requests of rest that belong to t, uncounted when out is
+// the zero Outcome (a limit of the transaction, not a failure).
+func (ss *session) requeueTx(rest []slot, t *tx, out Outcome) {
+	var reqs []*request
+	for _, sl := range rest {
+		if sl.t == t && sl.req != nil {
+			reqs = append(reqs, sl.req)
+		}
+	}
+	ss.s.requeueLocked(ss.q, reqs, out, out.Fail != FailNone)
+}
