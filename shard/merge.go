@@ -104,8 +104,7 @@ type shardFile struct {
 	// The current row's bytes: body, then (CSV) its line terminator. They alias the
 	// reader's buffer until the next advance.
 	body, tail []byte
-	strip      bool // the row number is cut from body when writing
-	cut        int  // CSV: len(body) without the row column; JSON: offset of the rest
+	cut        int // CSV: len(body) without the row column; JSON: offset of the rest
 }
 
 // openShards reads and cross-checks the manifests, and opens the outputs, sorted by
