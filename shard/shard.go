@@ -40,6 +40,21 @@ func Parse(s string) (Spec, error) {
 	return Spec{K: k, N: n}, nil
 }
 
+// ParseIndex parses "I/N" with a 0-based I (0 ≤ I < N), as schedulers number their
+// tasks (a Kubernetes Indexed Job's JOB_COMPLETION_INDEX): it is shard I+1 of N.
+func ParseIndex(s string) (Spec, error) {
+	is, ns, ok := strings.Cut(strings.TrimSpace(s), "/")
+	i, err := strconv.Atoi(strings.TrimSpace(is))
+	if !ok || err != nil || i < 0 {
+		return Spec{}, fmt.Errorf("shard index %q: want I/N with 0 ≤ I < N, e.g. 0/8", s)
+	}
+	sp, err := Parse(strconv.Itoa(i+1) + "/" + ns)
+	if err != nil {
+		return Spec{}, fmt.Errorf("shard index %q: want I/N with 0 ≤ I < N (%v)", s, err)
+	}
+	return sp, nil
+}
+
 // MaxShards bounds N: more shards than this would not fit on distinct egress addresses
 // anyway, and the bound keeps merge's open files reasonable.
 const MaxShards = 1000

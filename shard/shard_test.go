@@ -119,3 +119,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseIndex(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Spec
+		ok   bool
+	}{
+		{"0/4", Spec{1, 4}, true},
+		{"3/4", Spec{4, 4}, true},
+		{"4/4", Spec{}, false},
+		{"-1/4", Spec{}, false},
+		{"1", Spec{}, false},
+		{"$(JOB_COMPLETION_INDEX)/4", Spec{}, false}, // not expanded: refused, not shard 1
+	} {
+		got, err := ParseIndex(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseIndex(%q) = %v, %v; want %v (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

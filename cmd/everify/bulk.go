@@ -36,9 +36,10 @@ type BulkOptions struct {
 	Progress string
 	Verifier func() (*verify.Verifier, error)
 	// --shard K/N (bulk_shard.go); the zero Shard is an unsharded run.
-	ShardFlag     string
-	Shard         shard.Spec
-	shardSettings map[string]string
+	ShardFlag      string
+	ShardIndexFlag string
+	Shard          shard.Spec
+	shardSettings  map[string]string
 	// Now is the clock for the summary (tests fix it).
 	Now func() time.Time
 }

@@ -27,16 +27,25 @@ import (
 
 func addShardFlag(cmd *cobra.Command, opts *BulkOptions) {
 	cmd.Flags().StringVar(&opts.ShardFlag, "shard", "", "verify only shard `K/N` of the rows, chosen by a hash of the domain; needs -o (see 'everify merge')")
+	cmd.Flags().StringVar(&opts.ShardIndexFlag, "shard-index", "", "--shard with a 0-based index, `I/N` = shard I+1 of N (a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX)")
+	cmd.MarkFlagsMutuallyExclusive("shard", "shard-index")
 }
 
 // completeShard checks --shard and records the settings the shards must agree on.
 func completeShard(cmd *cobra.Command, opts *BulkOptions) error {
-	if opts.ShardFlag == "" {
+	var spec shard.Spec
+	var err error
+	switch {
+	case opts.ShardFlag != "":
+		if spec, err = shard.Parse(opts.ShardFlag); err != nil {
+			return flagErrorf("invalid --shard: %v", err)
+		}
+	case opts.ShardIndexFlag != "":
+		if spec, err = shard.ParseIndex(opts.ShardIndexFlag); err != nil {
+			return flagErrorf("invalid --shard-index: %v", err)
+		}
+	default:
 		return nil
-	}
-	spec, err := shard.Parse(opts.ShardFlag)
-	if err != nil {
-		return flagErrorf("invalid --shard: %v", err)
 	}
 	if opts.Output == "" || opts.Output == "-" {
 		return flagErrorf("--shard needs -o FILE: 'everify merge' reads the shard's manifest, written next to it as FILE%s", shard.ManifestSuffix)
@@ -49,7 +58,7 @@ func completeShard(cmd *cobra.Command, opts *BulkOptions) error {
 // perMachine are the flags the shards of one run may set differently: how each machine
 // runs and reaches the network, not what a row's verdict means. "resume" and "store"
 // are the result store's.
-var perMachine = []string{"output", "progress", "workers", "shard", "fail-on", "help",
+var perMachine = []string{"output", "progress", "workers", "shard", "shard-index", "fail-on", "help",
 	"helo", "from", "proxy", "resolver", "dns-timeout", "smtp-timeout", "per-mx",
 	"rcpt-per-conn", "max-rejects", "lists-dir", "resume", "store"}
 

@@ -277,8 +277,9 @@ func TestMergeRefusesMismatch(t *testing.T) {
 			}
 		})
 	}
-	// Per-machine flags may differ.
-	s2 := shardOut("s2.csv", "2/2", "--helo", "other.example", "--workers", "3", in)
+	// Per-machine flags may differ; --shard-index I/N is shard I+1.
+	s2 := filepath.Join(dir, "s2.csv")
+	runOK(t, "bulk", "--offline", "--shard-index", "1/2", "-o", s2, "--helo", "other.example", "--workers", "3", in)
 	runOK(t, "merge", "-o", filepath.Join(dir, "m.csv"), s1, s2)
 }
 
@@ -291,6 +292,8 @@ func TestShardFlagErrors(t *testing.T) {
 		{[]string{"bulk", "--offline", "--shard", "2/3", "-o", "-", "x.csv"}, "--shard needs -o FILE"},
 		{[]string{"bulk", "--offline", "--shard", "4/3", "-o", "o.csv", "x.csv"}, "invalid --shard: shard \"4/3\": K must be 1 to N (3)"},
 		{[]string{"bulk", "--offline", "--shard", "two", "-o", "o.csv", "x.csv"}, "want K/N"},
+		{[]string{"bulk", "--offline", "--shard-index", "3/3", "-o", "o.csv", "x.csv"}, "invalid --shard-index: shard index \"3/3\": want I/N with 0 ≤ I < N"},
+		{[]string{"bulk", "--offline", "--shard-index", "0/3", "--shard", "1/3", "-o", "o.csv", "x.csv"}, "none of the others can be"},
 		{[]string{"merge"}, "requires at least 1 arg"},
 		{[]string{"merge", "--fail-on", "bogus", "x.csv"}, "invalid --fail-on value"},
 	} {
