@@ -56,9 +56,9 @@ type object struct {
 		Name string `yaml:"name"`
 	} `yaml:"metadata"`
 	Spec struct {
-		CompletionMode string  `yaml:"completionMode"`
-		Completions    int     `yaml:"completions"`
-		Parallelism    int     `yaml:"parallelism"`
+		CompletionMode string `yaml:"completionMode"`
+		Completions    int    `yaml:"completions"`
+		Parallelism    int    `yaml:"parallelism"`
 		Template       struct {
 			Spec podSpec `yaml:"spec"`
 		} `yaml:"template"`
