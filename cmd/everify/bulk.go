@@ -253,10 +253,11 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	}
 	sum.duplicates = cache.hits()
 	sum.malformed = problems
+	elapsed := now().Sub(start)
 	if err == nil && readErr == nil {
-		err = sh.finish(sum, sink, now().Sub(start))
+		err = sh.finish(sum, sink, elapsed)
 	}
-	sum.print(opts.IO.ErrOut, now().Sub(start), v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
+	sum.print(opts.IO.ErrOut, elapsed, v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
 	reportPortBlocked(opts.IO, v)
 	switch {
 	case err != nil:

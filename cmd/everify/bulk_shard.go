@@ -36,6 +36,9 @@ func completeShard(cmd *cobra.Command, opts *BulkOptions) error {
 	var spec shard.Spec
 	var err error
 	switch {
+	case opts.ShardFlag != "" && opts.ShardIndexFlag != "":
+		// Cobra's exclusivity check runs before EVERIFY_* variables are applied.
+		return flagErrorf("--shard and --shard-index (or EVERIFY_SHARD and EVERIFY_SHARD_INDEX) both given")
 	case opts.ShardFlag != "":
 		if spec, err = shard.Parse(opts.ShardFlag); err != nil {
 			return flagErrorf("invalid --shard: %v", err)
