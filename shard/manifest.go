@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,12 +89,23 @@ func WriteManifest(output string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	path := ManifestPath(output)
+	return writeAtomic(ManifestPath(output), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// writeAtomic writes path through a temporary file in the same directory, renamed over
+// path only when write succeeded: path is then either untouched or complete.
+func writeAtomic(path string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	err = tmp.Chmod(0o644) // CreateTemp's 0600 would hide the result from the group
+	if err == nil {
+		err = write(tmp)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

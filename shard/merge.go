@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -71,22 +70,13 @@ func MergeFile(ctx context.Context, out string, paths []string, opts MergeOption
 			}
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
-	if err != nil {
-		return Summary{}, err
-	}
-	sum, err := Merge(ctx, tmp, paths, opts)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return Summary{}, err
-	}
-	return sum, nil
+	var sum Summary
+	err := writeAtomic(out, func(w io.Writer) error {
+		var err error
+		sum, err = Merge(ctx, w, paths, opts)
+		return err
+	})
+	return sum, err
 }
 
 // shardFile is one open shard output.
