@@ -81,6 +81,8 @@ func (n *ndjsonWriter) Write(r *verify.Result) error {
 	return n.w.Flush() // a pipeline sees each record as soon as it is done
 }
 
+func (n *ndjsonWriter) Close() error { return n.w.Flush() }
+
 // rowWriter writes a record with its input row number first, {"row":N,…}, as a
 // sharded bulk run does (everify merge relies on that place).
 type rowWriter interface {
@@ -112,7 +114,6 @@ func encodeRecord(buf *bytes.Buffer, row int, r *verify.Result) error {
 	}
 	return nil
 }
-func (n *ndjsonWriter) Close() error { return n.w.Flush() }
 
 // jsonWriter streams a JSON array, one record per line.
 type jsonWriter struct {
