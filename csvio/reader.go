@@ -51,6 +51,12 @@ type Options struct {
 	// SniffLines is the number of records read ahead for detection (also bounded to
 	// 256 KiB). 0 means DefaultSniffLines (100).
 	SniffLines int
+	// Newline fixes the line terminator: '\n' (LF or CRLF) or '\r' (bare CR). 0 means
+	// detect it (bare CR only when the look-ahead holds no LF).
+	Newline byte
+	// AllowBinary skips the look-ahead's binary-data check (NUL and control bytes), for
+	// re-reading everify's own output, whose rows were checked when read as input.
+	AllowBinary bool
 }
 
 // Record is one input record (a CSV row or a line of a plain list).
@@ -61,6 +67,8 @@ type Record struct {
 	// Line is the 1-based physical line where the record starts; newlines inside
 	// quoted fields count, a byte order mark does not.
 	Line int
+	// Row is the 1-based number of the data record: the header is not counted.
+	Row int
 	// Raw is the record exactly as in the input, without its terminator or the byte
 	// order mark (truncated to MaxRecord octets when Truncated).
 	Raw []byte
@@ -125,6 +133,7 @@ type Reader struct {
 	hasHeader bool
 	header    *Record
 	line      int
+	row       int // data records returned
 	maxCell   int
 	maxRecord int
 
@@ -179,6 +188,8 @@ func NewReader(rd io.Reader, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("csvio: reading header: %w", err)
 		}
 		r.header = h.Clone()
+		r.header.Row = 0
+		r.row = 0
 		r.fields = max(h.Fields, 1)
 	}
 	return r, nil
@@ -332,7 +343,8 @@ func (r *Reader) truncated(raw, eol []byte, n int) *Record {
 	raw = raw[:min(len(raw), r.maxRecord):min(len(raw), r.maxRecord)]
 	r.pos += n
 	rec := &r.rec
-	*rec = Record{Line: r.line, Raw: raw, EOL: eol, Truncated: true, malformed: !r.plain, plain: r.plain}
+	r.row++
+	*rec = Record{Line: r.line, Row: r.row, Raw: raw, EOL: eol, Truncated: true, malformed: !r.plain, plain: r.plain}
 	r.line++
 	r.scanAll(raw)
 	rec.Fields = len(r.sc.spans)
@@ -367,8 +379,10 @@ func (r *Reader) scanAll(b []byte) {
 func (r *Reader) finish(b []byte, res scanResult) *Record {
 	rec := &r.rec
 	raw := b[:res.rawEnd:res.rawEnd]
+	r.row++
 	*rec = Record{
 		Line:      r.line,
+		Row:       r.row,
 		Raw:       raw,
 		EOL:       b[res.rawEnd:res.n:res.n],
 		Fields:    len(r.sc.spans),

@@ -567,3 +567,60 @@ func TestClone(t *testing.T) {
 		t.Errorf("clone = %q %q %d %q", c.Raw, c.EOL, c.Line, c.Address)
 	}
 }
+
+// TestRow: Row numbers the data records from 1, the header not counted, malformed and
+// over-long records included.
+func TestRow(t *testing.T) {
+	long := "x" + strings.Repeat("y", 200) + "@example.org"
+	for _, tt := range []struct {
+		name, in string
+		opts     Options
+	}{
+		{"header", "email,n\na@x.zz,1\n\"bad,2\nc@x.zz,3\n", Options{}},
+		{"no header", "a@x.zz\nbad\nc@x.zz\n", Options{}},
+		{"truncated", "email\na@x.zz\n" + long + "\nc@x.zz\n", Options{MaxRecord: 100}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, recs := readAll(t, strings.NewReader(tt.in), tt.opts)
+			if len(recs) != 3 {
+				t.Fatalf("%d records", len(recs))
+			}
+			for i, rec := range recs {
+				if rec.Row != i+1 {
+					t.Errorf("record %d (%q): Row = %d", i, rec.Raw, rec.Row)
+				}
+			}
+			if h := r.Header(); h != nil && h.Row != 0 {
+				t.Errorf("header Row = %d, want 0", h.Row)
+			}
+		})
+	}
+}
+
+// TestNewlineOption: a fixed newline overrides detection, which takes a look-ahead
+// without LF for bare CR.
+func TestNewlineOption(t *testing.T) {
+	in := "email\ra@x.zz\rb@x.zz\n"
+	if _, recs := readAll(t, strings.NewReader(in), Options{}); len(recs) != 1 {
+		t.Errorf("detected: %d records, want 1 (LF seen: CR is not a terminator)", len(recs))
+	}
+	if _, recs := readAll(t, strings.NewReader(in), Options{Newline: '\r'}); len(recs) != 2 || recs[1].Address != "b@x.zz\n" {
+		t.Errorf("Newline CR: %d records %q", len(recs), addresses(recs))
+	}
+	if _, err := NewReader(strings.NewReader(in), Options{Newline: 'x'}); err == nil {
+		t.Error("Newline 'x' accepted")
+	}
+}
+
+// TestAllowBinary: the look-ahead's binary check can be skipped; the NUL byte is still
+// a row problem.
+func TestAllowBinary(t *testing.T) {
+	in := "email,note\na@x.zz,\x00\x01\n"
+	if _, err := NewReader(strings.NewReader(in), Options{}); !errors.Is(err, ErrNotText) {
+		t.Fatalf("err = %v, want ErrNotText", err)
+	}
+	_, recs := readAll(t, strings.NewReader(in), Options{AllowBinary: true})
+	if len(recs) != 1 || recs[0].Address != "a@x.zz" || recs[0].Problem != "binary data (NUL byte)" {
+		t.Errorf("records %+v", recs)
+	}
+}

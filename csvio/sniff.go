@@ -27,12 +27,19 @@ func (r *Reader) sniff(opts Options, maxRecs int) error {
 	if err := checkContainer(win); err != nil {
 		return err
 	}
-	nl := byte('\n')
-	if bytes.IndexByte(win, '\n') < 0 && bytes.IndexByte(win, '\r') >= 0 {
+	nl := opts.Newline
+	switch {
+	case nl != 0 && nl != '\n' && nl != '\r':
+		return fmt.Errorf("csvio: invalid newline %q", nl)
+	case nl == 0 && bytes.IndexByte(win, '\n') < 0 && bytes.IndexByte(win, '\r') >= 0:
 		nl = '\r' // classic Mac line endings
+	case nl == 0:
+		nl = '\n'
 	}
-	if err := checkText(win, nl); err != nil {
-		return err
+	if !opts.AllowBinary {
+		if err := checkText(win, nl); err != nil {
+			return err
+		}
 	}
 	atEOF := r.eof // the look-ahead holds the whole input
 

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/everify/everify/csvio"
+	"github.com/everify/everify/shard"
 	"github.com/everify/everify/verify"
 )
 
@@ -35,6 +36,11 @@ type BulkOptions struct {
 	Progress string
 	CSVSafe  bool
 	Verifier func() (*verify.Verifier, error)
+	// --shard K/N (bulk_shard.go); the zero Shard is an unsharded run.
+	ShardFlag      string
+	ShardIndexFlag string
+	Shard          shard.Spec
+	shardSettings  map[string]string
 	// Now is the clock for the summary (tests fix it).
 	Now func() time.Time
 }
@@ -77,6 +83,9 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 				// pipelined groups; waiting requests cost a goroutine each.
 				opts.Verify.Workers = bulkInFlight
 			}
+			if err := completeShard(cmd, opts); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -92,6 +101,7 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 	f.StringVar(&opts.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
 	addCSVSafeFlag(f, &opts.CSVSafe)
 	addVerifyFlags(f, &opts.Verify)
+	addShardFlag(cmd, opts)
 	return cmd
 }
 
@@ -140,11 +150,16 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	if err := checkNotInPlace(opts); err != nil {
 		return err
 	}
+	sh, err := newShardRun(opts)
+	if err != nil {
+		return err
+	}
 	in, total, closeIn, err := openBulkInput(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
+	in, total = sh.input(in), sh.total(total)
 	rd, err := csvio.NewReader(in, csvio.Options{Column: opts.Column})
 	if err != nil {
 		name := opts.File
@@ -177,7 +192,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		}()
 		out = f
 	}
-	sink, err := newBulkSink(out, opts.Format, rd, opts.CSVSafe)
+	sink, err := newBulkSink(out, opts.Format, rd, opts.CSVSafe, sh != nil)
 	if err != nil {
 		return err
 	}
@@ -216,11 +231,12 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		return cache.verify(ctx, v, rec.Address)
 	}
 	var readErr error
+	src := sh.records(rd, v)
 	if v.DNS == nil {
 		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
 		// per CPU, so channel hand-offs do not cost more than the verification.
 		workers := min(opts.Verify.Workers, runtime.GOMAXPROCS(0))
-		err = verify.Stream(ctx, workers, chunks(rd, &readErr),
+		err = verify.Stream(ctx, workers, chunks(src, &readErr),
 			func(ctx context.Context, c *chunk) ([]verify.Result, error) {
 				rs := make([]verify.Result, len(c.recs))
 				for i := range c.recs {
@@ -240,7 +256,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 				return nil
 			})
 	} else {
-		err = verify.Stream(ctx, opts.Verify.Workers, records(rd, &readErr), verifyRow,
+		err = verify.Stream(ctx, opts.Verify.Workers, records(src, &readErr), verifyRow,
 			func(rec *csvio.Record, r verify.Result) error { return emitRow(rec, &r) })
 	}
 	if cerr := sink.close(); err == nil {
@@ -252,7 +268,11 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	}
 	sum.duplicates = cache.hits()
 	sum.malformed = problems
-	sum.print(opts.IO.ErrOut, now().Sub(start), v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
+	elapsed := now().Sub(start)
+	if err == nil && readErr == nil {
+		err = sh.finish(sum, sink, elapsed)
+	}
+	sum.print(opts.IO.ErrOut, elapsed, v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
 	reportPortBlocked(opts.IO, v, opts.Verify.Proxy)
 	switch {
 	case err != nil:
@@ -270,7 +290,7 @@ var testNow = time.Now
 
 // records yields copies of rd's records; a read error other than EOF ends the sequence
 // and is stored in *readErr.
-func records(rd *csvio.Reader, readErr *error) iter.Seq[*csvio.Record] {
+func records(rd recordReader, readErr *error) iter.Seq[*csvio.Record] {
 	return func(yield func(*csvio.Record) bool) {
 		for {
 			rec, err := rd.Read()
@@ -296,7 +316,7 @@ type chunk struct {
 const chunkRows = 256
 
 // chunks yields rd's records in chunks of up to chunkRows.
-func chunks(rd *csvio.Reader, readErr *error) iter.Seq[*chunk] {
+func chunks(rd recordReader, readErr *error) iter.Seq[*chunk] {
 	return func(yield func(*chunk) bool) {
 		c := &chunk{}
 		for {
@@ -366,26 +386,37 @@ type bulkSink struct {
 	csv  *csvio.Writer
 	res  resultWriter
 	vals []string
+	row  bool // a sharded run: each row carries its input row number
 }
 
-func newBulkSink(w io.Writer, format string, rd *csvio.Reader, safe bool) (*bulkSink, error) {
+func newBulkSink(w io.Writer, format string, rd *csvio.Reader, safe, row bool) (*bulkSink, error) {
 	if format != formatCSV {
-		return &bulkSink{res: newResultWriter(w, format, false)}, nil
+		return &bulkSink{res: newResultWriter(w, format, false), row: row}, nil
 	}
 	cw := csvio.NewWriter(w, rd.Delimiter(), rd.BOM())
 	cw.EOL = rd.EOL() // rows the writer completes end like the input's
 	cw.Safe = safe
-	if err := cw.WriteHeader(rd.Header(), rd.Fields(), resultColumns); err != nil {
+	names := resultColumns
+	if row {
+		names = append(slices.Clip(names), "row")
+	}
+	if err := cw.WriteHeader(rd.Header(), rd.Fields(), names); err != nil {
 		return nil, err
 	}
-	return &bulkSink{csv: cw}, nil
+	return &bulkSink{csv: cw, row: row}, nil
 }
 
 func (s *bulkSink) write(rec *csvio.Record, r *verify.Result) error {
 	if s.res != nil {
+		if s.row {
+			return s.res.(rowWriter).WriteRow(rec.Row, r)
+		}
 		return s.res.Write(r)
 	}
 	s.vals = resultValues(s.vals[:0], r)
+	if s.row {
+		s.vals = append(s.vals, strconv.Itoa(rec.Row))
+	}
 	return s.csv.WriteRecord(rec, s.vals)
 }
 

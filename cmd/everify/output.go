@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -71,6 +72,7 @@ func newResultWriter(w io.Writer, format string, color bool) resultWriter {
 type ndjsonWriter struct {
 	w   *bufio.Writer
 	enc *json.Encoder
+	buf bytes.Buffer
 }
 
 func (n *ndjsonWriter) Write(r *verify.Result) error {
@@ -79,7 +81,40 @@ func (n *ndjsonWriter) Write(r *verify.Result) error {
 	}
 	return n.w.Flush() // a pipeline sees each record as soon as it is done
 }
+
 func (n *ndjsonWriter) Close() error { return n.w.Flush() }
+
+// rowWriter writes a record with its input row number first, {"row":N,…}, as a
+// sharded bulk run does (everify merge relies on that place).
+type rowWriter interface {
+	WriteRow(row int, r *verify.Result) error
+}
+
+func (n *ndjsonWriter) WriteRow(row int, r *verify.Result) error {
+	if err := encodeRecord(&n.buf, row, r); err != nil {
+		return err
+	}
+	n.w.Write(n.buf.Bytes())
+	return n.w.Flush()
+}
+
+// encodeRecord sets buf to r's JSON line, with "row":row as its first field when
+// row > 0.
+func encodeRecord(buf *bytes.Buffer, row int, r *verify.Result) error {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	if row > 0 {
+		rest := slices.Clone(buf.Bytes()[1:]) // after the "{"
+		buf.Reset()
+		buf.WriteString(`{"row":` + strconv.Itoa(row) + ",")
+		buf.Write(rest)
+	}
+	return nil
+}
 
 // jsonWriter streams a JSON array, one record per line.
 type jsonWriter struct {
@@ -88,11 +123,10 @@ type jsonWriter struct {
 	buf bytes.Buffer
 }
 
-func (j *jsonWriter) Write(r *verify.Result) error {
-	j.buf.Reset()
-	enc := json.NewEncoder(&j.buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
+func (j *jsonWriter) Write(r *verify.Result) error { return j.WriteRow(0, r) }
+
+func (j *jsonWriter) WriteRow(row int, r *verify.Result) error {
+	if err := encodeRecord(&j.buf, row, r); err != nil {
 		return err
 	}
 	sep := ",\n"
