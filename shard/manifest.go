@@ -56,6 +56,8 @@ type Summary struct {
 	Reasons    map[string]int `json:"reasons"`
 	Duplicates int            `json:"duplicates"`
 	Malformed  int            `json:"malformed"`
+	Empty      int            `json:"empty"`               // rows with no data at all
+	Providers  map[string]int `json:"providers,omitempty"` // recognised mail providers
 	DNSQueries int64          `json:"dns_queries"`
 	Sessions   int64          `json:"smtp_sessions"`
 	RoundTrips int64          `json:"smtp_round_trips"`
@@ -68,6 +70,13 @@ func (s *Summary) add(o Summary) {
 	s.Rows += o.Rows
 	s.Duplicates += o.Duplicates
 	s.Malformed += o.Malformed
+	s.Empty += o.Empty
+	for k, v := range o.Providers {
+		if s.Providers == nil {
+			s.Providers = map[string]int{}
+		}
+		s.Providers[k] += v
+	}
 	s.DNSQueries += o.DNSQueries
 	s.Sessions += o.Sessions
 	s.RoundTrips += o.RoundTrips

@@ -205,7 +205,7 @@ func (s *shardRun) settings() map[string]string {
 // shardSummary is s in the manifest's form.
 func (s *summary) shardSummary(st verify.Stats, smtp bool, elapsed time.Duration) shard.Summary {
 	out := shard.Summary{Rows: s.rows, Statuses: map[string]int{}, Reasons: map[string]int{},
-		Duplicates: s.duplicates, Malformed: s.malformed, DNSQueries: st.DNSQueries,
+		Duplicates: s.duplicates, Malformed: s.malformed, Empty: s.empty, Providers: s.byProvider, DNSQueries: st.DNSQueries,
 		Sessions: st.Sessions, RoundTrips: st.RoundTrips, SMTP: smtp, ElapsedMS: elapsed.Milliseconds()}
 	for k, v := range s.byStatus {
 		out.Statuses[string(k)] = v

@@ -65,7 +65,10 @@ func runMerge(ctx context.Context, opts *MergeOptions) error {
 		return err
 	}
 	s := newSummary()
-	s.rows, s.duplicates, s.malformed = sum.Rows, sum.Duplicates, sum.Malformed
+	s.rows, s.duplicates, s.malformed, s.empty = sum.Rows, sum.Duplicates, sum.Malformed, sum.Empty
+	for k, n := range sum.Providers {
+		s.byProvider[k] = n
+	}
 	failed := false
 	for k, n := range sum.Statuses {
 		s.byStatus[verify.Status(k)] = n

@@ -337,7 +337,7 @@ func TestMergeFailOn(t *testing.T) {
 	if code := run(context.Background(), append([]string{"merge", "--keep-row", "--fail-on", "invalid_syntax", "-o", m}, outs...), ios); code != exitFail {
 		t.Errorf("exit %d, want 2; %s", code, errOut)
 	}
-	if b, _ := os.ReadFile(m); !strings.HasPrefix(string(b), "email,status,reason,email_normalized,disposable,role,free,catch_all,suggestion,mx,smtp_code,row\n") ||
+	if b, _ := os.ReadFile(m); !strings.HasPrefix(string(b), "email,status,reason,email_normalized,disposable,role,free,catch_all,suggestion,mx,smtp_code,provider,row\n") ||
 		!strings.HasSuffix(string(b), ",2\n") {
 		t.Errorf("--keep-row output:\n%s", b)
 	}
