@@ -24,6 +24,12 @@ if ! command -v staticcheck >/dev/null 2>&1; then
 fi
 staticcheck ./...
 
+# GNU parallel: TestParallelRecipe runs the deploy/parallel recipe (it skips without it).
+if ! command -v parallel >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  step "installing GNU parallel"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends parallel
+fi
+
 step "go test -race ./..."
 go test -race -count=1 ./...
 
