@@ -34,7 +34,33 @@ type queue struct {
 type tx struct {
 	domain string
 	utf8   bool
+	safe   bool // taken as a catch-all domain's: its recipients cannot be refused
 	reqs   []*request
+}
+
+// counts returns how many recipients of work may be refused, and how many may not.
+func counts(work []*tx) (unsafe, safe int) {
+	for _, t := range work {
+		if t.safe {
+			safe += len(t.reqs)
+		} else {
+			unsafe += len(t.reqs)
+		}
+	}
+	return unsafe, safe
+}
+
+// merge adds the requests of more to work, in the transaction of their domain.
+func merge(work, more []*tx) []*tx {
+	for _, m := range more {
+		i := slices.IndexFunc(work, func(t *tx) bool { return t.domain == m.domain && t.utf8 == m.utf8 })
+		if i < 0 {
+			work = append(work, m)
+			continue
+		}
+		work[i].reqs = append(work[i].reqs, m.reqs...)
+	}
+	return work
 }
 
 // routeLocked queues r for its first candidate exchanger that has not failed, or
@@ -118,11 +144,9 @@ func (s *Scheduler) kickLocked(q *queue) {
 
 // takeLocked removes up to n live requests from q, whole transactions first, at most
 // txLimit per transaction, and starts the bound of each that had none. Recipients of a
-// domain known to be catch-all cannot be refused: up to MaxRejects of them come on top
-// of n.
-func (s *Scheduler) takeLocked(q *queue, n int) []*tx {
+// domain known to be catch-all cannot be refused: up to safe of them come on top of n.
+func (s *Scheduler) takeLocked(q *queue, n, safe int) []*tx {
 	var out []*tx
-	safe := s.cfg.MaxRejects
 	keep := q.txs[:0]
 	for _, t := range q.txs {
 		t.reqs = slices.DeleteFunc(t.reqs, func(r *request) bool {
@@ -146,7 +170,7 @@ func (s *Scheduler) takeLocked(q *queue, n int) []*tx {
 		if q.txLimit > 0 {
 			k = min(k, q.txLimit)
 		}
-		taken := &tx{domain: t.domain, utf8: t.utf8, reqs: slices.Clone(t.reqs[:k])}
+		taken := &tx{domain: t.domain, utf8: t.utf8, safe: budget == &safe, reqs: slices.Clone(t.reqs[:k])}
 		t.reqs = slices.Delete(t.reqs, 0, k)
 		q.n -= k
 		*budget -= k

@@ -25,6 +25,7 @@ type request struct {
 
 	// Under Scheduler.mu:
 	finished bool
+	answered bool        // counted out of dom.inflight
 	timer    *time.Timer // the bound, from the first claim
 	accepted *Outcome    // accepted, waiting for the domain's catch-all answer
 }
@@ -45,12 +46,13 @@ type cand struct {
 
 // domain is what the scheduler knows of one domain: its route and catch-all status.
 type domain struct {
-	name    string
-	cands   []cand
-	settled bool
-	ca      CatchAll
-	probing bool
-	waiters []*request
+	name     string
+	cands    []cand
+	settled  bool
+	ca       CatchAll
+	probing  bool
+	waiters  []*request
+	inflight int // callers' requests not answered yet
 }
 
 // maxAddrsPerHost bounds the addresses of one MX host tried.
@@ -104,15 +106,13 @@ func (s *Scheduler) finishLocked(r *request, out Outcome) {
 		s.settleLocked(r.dom, s.probeResult(out))
 		return
 	}
+	d := r.dom
+	s.answeredLocked(r)
 	if r.wantCA && out.Fail == FailNone && s.cfg.Classify(out.Step, out.Reply) == KindAccepted {
-		d := r.dom
 		if !d.settled {
 			r.accepted = &out
 			d.waiters = append(d.waiters, r)
-			if !d.probing {
-				d.probing = true
-				s.enqueueProbeLocked(r)
-			}
+			s.maybeProbeLocked(d, r)
 			return
 		}
 		out.CatchAll = d.ca
@@ -122,6 +122,26 @@ func (s *Scheduler) finishLocked(r *request, out Outcome) {
 		r.timer.Stop()
 	}
 	r.done <- out
+	s.maybeProbeLocked(d, r)
+}
+
+// answeredLocked records that r (a caller's request) needs no more RCPT of its own.
+func (s *Scheduler) answeredLocked(r *request) {
+	if !r.probe && !r.answered {
+		r.answered = true
+		r.dom.inflight--
+	}
+}
+
+// maybeProbeLocked queues d's catch-all probe on r's server once accepted recipients
+// wait for it and no other recipient of d is still unanswered: one of those may yet be
+// refused as unknown, which settles d without a probe (and without its rejection).
+func (s *Scheduler) maybeProbeLocked(d *domain, r *request) {
+	if d.settled || d.probing || len(d.waiters) == 0 || d.inflight > 0 {
+		return
+	}
+	d.probing = true
+	s.enqueueProbeLocked(r)
 }
 
 // probeResult is the catch-all status a probe's outcome shows.

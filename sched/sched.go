@@ -177,6 +177,7 @@ func (s *Scheduler) Probe(ctx context.Context, req Request) (Outcome, error) {
 		return Outcome{}, context.Canceled
 	}
 	r.dom = s.domainLocked(req.Domain, req.Hosts)
+	r.dom.inflight++
 	r.cands = r.dom.cands
 	s.routeLocked(r, Outcome{Fail: FailUnreachable, Message: "no address to connect to"})
 	s.mu.Unlock()
@@ -184,6 +185,10 @@ func (s *Scheduler) Probe(ctx context.Context, req Request) (Outcome, error) {
 	case out := <-r.done:
 		return out, nil
 	case <-ctx.Done():
+		s.mu.Lock()
+		s.answeredLocked(r)
+		s.maybeProbeLocked(r.dom, r)
+		s.mu.Unlock()
 		return Outcome{}, ctx.Err()
 	}
 }

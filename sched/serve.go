@@ -18,21 +18,34 @@ type session struct {
 // used, it dies, or q stays empty for Linger.
 func (s *Scheduler) serve(q *queue, sess *smtpprobe.Session, work []*tx) {
 	ss := &session{s: s, q: q, sess: sess}
+	// The queue filled while the session opened: top the first group up.
+	s.mu.Lock()
+	unsafe, safe := counts(work)
+	if n := min(maxGroup, s.cfg.RcptPerSession, s.rejectLimit(q)) - unsafe; n > 0 || safe < s.cfg.MaxRejects {
+		work = merge(work, s.takeLocked(q, max(0, n), s.cfg.MaxRejects-safe))
+	}
+	s.mu.Unlock()
 	for {
 		if len(work) > 0 && !ss.group(work) {
 			return
 		}
 		s.mu.Lock()
 		n := min(maxGroup, s.cfg.RcptPerSession-ss.used, s.rejectLimit(q)-ss.rejects)
+		// A group this small costs a round trip for little: when the queue holds a
+		// fresh session's worth, a new session (banner, EHLO, a full group) does better.
+		done := n <= minGroup && q.n >= s.rejectLimit(q)
 		s.mu.Unlock()
-		if n <= 0 || !sess.Alive() || !s.waitWork(q) {
+		if n <= 0 || done || !sess.Alive() || !s.waitWork(q) {
 			return
 		}
 		s.mu.Lock()
-		work = s.takeLocked(q, n)
+		work = s.takeLocked(q, n, s.cfg.MaxRejects)
 		s.mu.Unlock()
 	}
 }
+
+// minGroup is the group size below which a session with a full queue ends.
+const minGroup = 2
 
 // slot says which request, if any, a command of a group is for.
 type slot struct {

@@ -29,7 +29,7 @@ func (s *Scheduler) run(q *queue) {
 		// Claim the first group before connecting, so that a session is only opened
 		// with work in hand.
 		s.mu.Lock()
-		work := s.takeLocked(q, min(maxGroup, s.cfg.RcptPerSession, s.rejectLimit(q)))
+		work := s.takeLocked(q, min(maxGroup, s.cfg.RcptPerSession, s.rejectLimit(q)), s.cfg.MaxRejects)
 		s.mu.Unlock()
 		if len(work) == 0 {
 			continue
