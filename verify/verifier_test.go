@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -43,7 +44,9 @@ func check(t *testing.T, v *verify.Verifier, addr string, w want) verify.Result 
 	t.Helper()
 	r, err := v.Verify(context.Background(), addr)
 	if err != nil {
-		t.Fatalf("Verify(%q) error: %v", addr, err)
+		// Errorf, not Fatalf: probeAll calls check from goroutines.
+		t.Errorf("Verify(%q) error: %v", addr, err)
+		return r
 	}
 	if r.Status != w.status || r.Reason != w.reason || r.SMTP.CatchAll != w.catchAll {
 		t.Errorf("Verify(%q) = %s/%s catch_all=%v, want %s/%s catch_all=%v (smtp %d %s %q, domain %+v)",
@@ -217,12 +220,27 @@ func TestHardLimitReconnect(t *testing.T) {
 // TestDripBounded: a server dripping its banner cannot hold a probe past the deadline.
 func TestDripBounded(t *testing.T) {
 	z := fakes.NewZoo(t)
-	z.Scripted("drip.zz", fakes.Drip("220 slow.drip.zz ESMTP", 50*time.Millisecond))
+	// A byte every 100ms: no single read waits as long as the 300ms timeout, but the
+	// 24-byte banner would take 2.4s (and the fake drips it forever).
+	z.Scripted("drip.zz", fakes.Drip("220 slow.drip.zz ESMTP\r\n", 100*time.Millisecond))
 	z.Scripted("endless.zz", fakes.Endless)
 	v := newVerifier(t, z, nil)
 	v.SMTP.Timeout = 300 * time.Millisecond
-	check(t, v, "x@drip.zz", want{verify.StatusUnknown, verify.ReasonSMTPTimeout, false})
-	check(t, v, "x@endless.zz", want{verify.StatusUnknown, verify.ReasonSMTPProtocolError, false})
+	for _, c := range []struct {
+		addr string
+		want want
+	}{
+		{"x@drip.zz", want{verify.StatusUnknown, verify.ReasonSMTPTimeout, false}},
+		{"x@endless.zz", want{verify.StatusUnknown, verify.ReasonSMTPProtocolError, false}},
+	} {
+		start := time.Now()
+		check(t, v, c.addr, c.want)
+		// The bound is the per-command timeout (plus slack for a loaded machine), far
+		// below the time a per-read deadline would let the drip run.
+		if d := time.Since(start); d > 1500*time.Millisecond {
+			t.Errorf("Verify(%q) took %v: the 300ms command timeout did not bound it", c.addr, d)
+		}
+	}
 }
 
 // TestPortBlocked: when every connection times out, Stats says port 25 looks blocked.
@@ -250,8 +268,14 @@ func TestCancel(t *testing.T) {
 	v.SMTP.Timeout = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	if _, err := v.Verify(ctx, "x@silent.zz"); err == nil {
-		t.Fatal("Verify returned no error after cancellation")
+	start := time.Now()
+	_, err := v.Verify(ctx, "x@silent.zz")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify after cancellation: error = %v, want context.Canceled", err)
+	}
+	// Nothing else bounds the wait: the server never answers and the timeout is an hour.
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Verify returned %v after it started, want promptly after the 50ms cancel", d)
 	}
 }
 
@@ -285,7 +309,14 @@ func TestConnectionLimit(t *testing.T) {
 	srv := z.MX("single.zz", fakes.Config{Mailboxes: boxes, ConnLimit: 1})
 	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
 	probeAll(t, v, boxes, want{verify.StatusDeliverable, verify.ReasonAccepted, false})
-	t.Logf("sessions %d", srv.Sessions())
+	// --per-mx 2 opens two sessions at once; the server refuses the second, and from
+	// then on the scheduler keeps to one session: no connection is refused again.
+	if n := srv.Refused(); n != 1 {
+		t.Errorf("server refused %d connections, want 1 (the limit is learnt from the first refusal)", n)
+	}
+	if n := srv.Sessions(); n > 1+len(boxes)/20+1 {
+		t.Errorf("%d connections for %d recipients at 20 per session: the limit was not kept to", n, len(boxes))
+	}
 }
 
 // TestTooManyRecipients: a server taking 5 recipients per transaction gets new

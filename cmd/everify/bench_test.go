@@ -51,7 +51,7 @@ func writeOfflineList(tb testing.TB, n int) string {
 // runMeasured runs the built binary and returns its wall time and peak RSS.
 func runMeasured(b *testing.B, args ...string) (time.Duration, int64) {
 	b.Helper()
-	cmd := exec.Command(binPath, args...)
+	cmd := exec.Command(binPath(b), args...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	start := time.Now()
 	err := cmd.Run()

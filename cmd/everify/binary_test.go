@@ -10,14 +10,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/everify/everify/internal/fakes"
 	"github.com/everify/everify/verify"
 )
 
-// binPath is the everify binary built once for the tests that run it as a user would.
-var binPath string
+// testDir holds the test binary and a cache directory of its own.
+var testDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "everify-bin-")
@@ -25,17 +26,33 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	testDir = dir
 	// Lists a developer downloaded with `everify lists update` must not change results.
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	os.Setenv("LocalAppData", filepath.Join(dir, "cache"))
-	binPath = filepath.Join(dir, "everify")
-	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building everify: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildBinary builds everify once, on the first call, so that tests that never run the
+// binary do not pay for the build.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	path := filepath.Join(testDir, "everify")
+	if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building everify: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// binPath returns the everify binary built for the tests that run it as a user would.
+func binPath(t testing.TB) string {
+	t.Helper()
+	path, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // runBinary runs the built everify with args and stdin, returning stdout, stderr and the

@@ -254,7 +254,7 @@ func TestBinaryBulkInterrupt(t *testing.T) {
 	w := fakes.NewBulkWorld(t, spec)
 	in := filepath.Join(t.TempDir(), "list.csv")
 	os.WriteFile(in, w.CSV, 0o644)
-	cmd := exec.Command(binPath, append([]string{"bulk", "--workers", "4", in}, bulkWorldArgs(w)...)...)
+	cmd := exec.Command(binPath(t), append([]string{"bulk", "--workers", "4", in}, bulkWorldArgs(w)...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +327,7 @@ func TestBulkProgress(t *testing.T) {
 func TestBinaryInterruptOpenStdin(t *testing.T) {
 	for _, args := range [][]string{{"check", "--offline", "-"}, {"bulk", "--offline", "-"}} {
 		t.Run(args[0], func(t *testing.T) {
-			cmd := exec.Command(binPath, args...)
+			cmd := exec.Command(binPath(t), args...)
 			stdin, _ := cmd.StdinPipe()
 			defer stdin.Close()
 			stdout, _ := cmd.StdoutPipe()

@@ -18,7 +18,7 @@ import (
 // variables, returning stdout, stderr and the exit code.
 func runBinaryEnv(t *testing.T, env []string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	cmd := exec.Command(binPath(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	var out, errOut strings.Builder
@@ -214,7 +214,7 @@ func TestBinaryCSVTimedFlush(t *testing.T) {
 	dir := t.TempDir()
 	in, outPath := filepath.Join(dir, "list.csv"), filepath.Join(dir, "out.csv")
 	os.WriteFile(in, w.CSV, 0o644)
-	cmd := exec.Command(binPath, append([]string{"bulk", "--workers", "1", "--per-mx", "1", "-o", outPath, in}, bulkWorldArgs(w)...)...)
+	cmd := exec.Command(binPath(t), append([]string{"bulk", "--workers", "1", "--per-mx", "1", "-o", outPath, in}, bulkWorldArgs(w)...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestParallelRecipe(t *testing.T) {
 			work := t.TempDir()
 			cmd := exec.Command("bash", append([]string{script}, tt.args...)...)
 			cmd.Dir = work
-			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(binPath)+string(os.PathListSeparator)+os.Getenv("PATH"),
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(binPath(t))+string(os.PathListSeparator)+os.Getenv("PATH"),
 				"TMPDIR="+work, "HOME="+work) // parallel keeps its state in $HOME/.parallel
 			out, err := cmd.CombinedOutput()
 			if err != nil {

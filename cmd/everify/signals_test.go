@@ -87,7 +87,7 @@ func TestBinarySignalBlockedOpen(t *testing.T) {
 	for _, c := range cases {
 		for _, s := range stopSignals {
 			t.Run(c.name+"/"+s.sig.String(), func(t *testing.T) {
-				cmd := exec.Command(binPath, c.args...)
+				cmd := exec.Command(binPath(t), c.args...)
 				stdin, err := cmd.StdinPipe() // stays open, never written
 				if err != nil {
 					t.Fatal(err)
@@ -122,7 +122,7 @@ func TestBinarySignalMidBulk(t *testing.T) {
 	for _, s := range stopSignals {
 		t.Run(s.sig.String(), func(t *testing.T) {
 			outPath := filepath.Join(t.TempDir(), "out.csv")
-			cmd := exec.Command(binPath, append([]string{"bulk", "--workers", "4", "-o", outPath, in}, bulkWorldArgs(w)...)...)
+			cmd := exec.Command(binPath(t), append([]string{"bulk", "--workers", "4", "-o", outPath, in}, bulkWorldArgs(w)...)...)
 			var errOut syncBuffer
 			cmd.Stderr = &errOut
 			if err := cmd.Start(); err != nil {
@@ -172,7 +172,7 @@ func TestBinarySecondSignal(t *testing.T) {
 	}
 	in := filepath.Join(t.TempDir(), "list.csv")
 	os.WriteFile(in, []byte(list.String()), 0o644)
-	cmd := exec.Command(binPath, "bulk", "--offline", in)
+	cmd := exec.Command(binPath(t), "bulk", "--offline", in)
 	stdout, err := cmd.StdoutPipe() // never read past the first line
 	if err != nil {
 		t.Fatal(err)

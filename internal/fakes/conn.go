@@ -42,6 +42,9 @@ func (l *listener) Accept() (net.Conn, error) {
 		banner := l.s.cfg.Banner
 		if limit := l.s.cfg.ConnLimit; limit > 0 && c.openAtAccept > limit {
 			banner = &Reply{421, "4.7.0", "Too many connections from your host"}
+			l.s.mu.Lock()
+			l.s.refused++
+			l.s.mu.Unlock()
 		}
 		if l.s.isSMTP && banner != nil {
 			// Not go-smtp's business: it would greet with 220 first.

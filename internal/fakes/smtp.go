@@ -261,6 +261,7 @@ type Server struct {
 	conns      map[*conn]struct{}
 	sessions   int
 	maxOpen    int
+	refused    int // turned away by Config.ConnLimit
 	recipients int
 	rejected   int
 	roundTrips int
@@ -594,6 +595,9 @@ func (s *Server) Sessions() int { return s.count(&s.sessions) }
 // MaxOpen returns the largest number of sessions seen open at once, counted
 // at each accept as for Config.MaxSessions.
 func (s *Server) MaxOpen() int { return s.count(&s.maxOpen) }
+
+// Refused returns the number of connections turned away by Config.ConnLimit.
+func (s *Server) Refused() int { return s.count(&s.refused) }
 
 // Recipients returns the number of RCPT commands handled, that is, those
 // go-smtp passed on (well-formed, after MAIL).
