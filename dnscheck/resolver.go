@@ -15,6 +15,8 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/everify/everify/internal/dnsname"
 )
 
 // Defaults of the zero-valued [Resolver] fields.
@@ -113,7 +115,7 @@ func validName(k string) error {
 	if k == "" {
 		return fmt.Errorf("dnscheck: %w: empty", ErrInvalidName)
 	}
-	if _, ok := dns.IsDomainName(k); !ok || strings.ContainsAny(k, "\\ ") {
+	if dnsname.CheckLookup(k) != "" {
 		return fmt.Errorf("dnscheck: %w: %q", ErrInvalidName, k)
 	}
 	return nil

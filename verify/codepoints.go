@@ -11,6 +11,8 @@ import (
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/bidi"
 	"golang.org/x/text/unicode/runenames"
+
+	"github.com/everify/everify/internal/dnsname"
 )
 
 // This file decides which non-ASCII code points an address may hold: in a domain, those
@@ -50,22 +52,22 @@ const (
 // hyphens (not at either end, not "--" in the third and fourth code points) and the
 // IDNA2008 derived property of each code point (RFC 5892 §3), context rules included.
 // It returns an error message, or "" when the label is acceptable. ASCII labels have
-// been checked by checkLabels on the A-label form.
+// been checked by dnsname.Check on the A-label form.
 func checkULabel(label string) string {
 	if isASCII(label) {
 		return ""
 	}
 	if label[0] == '-' {
-		return fmt.Sprintf("domain label %q starts with a hyphen", truncate(label))
+		return fmt.Sprintf("domain label %q starts with a hyphen", dnsname.Truncate(label))
 	}
 	if label[len(label)-1] == '-' {
-		return fmt.Sprintf("domain label %q ends with a hyphen", truncate(label))
+		return fmt.Sprintf("domain label %q ends with a hyphen", dnsname.Truncate(label))
 	}
 	if hyphens34(label) {
-		return fmt.Sprintf("domain label %q has \"--\" in positions 3 and 4", truncate(label))
+		return fmt.Sprintf("domain label %q has \"--\" in positions 3 and 4", dnsname.Truncate(label))
 	}
 	if r, _ := utf8.DecodeRuneInString(label); unicode.Is(unicode.M, r) {
-		return fmt.Sprintf("domain label %q starts with %s, a combining mark", truncate(label), describeRune(r))
+		return fmt.Sprintf("domain label %q starts with %s, a combining mark", dnsname.Truncate(label), describeRune(r))
 	}
 	for _, r := range label {
 		if r >= utf8.RuneSelf && inIgnorableBlock(r) {
@@ -84,10 +86,10 @@ func checkULabel(label string) string {
 	// Every code point is permitted somewhere: one is out of its context.
 	for _, r := range label {
 		if contextual(r) {
-			return fmt.Sprintf("domain label %q has %s where IDNA2008 does not allow it (RFC 5892 Appendix A)", truncate(label), describeRune(r))
+			return fmt.Sprintf("domain label %q has %s where IDNA2008 does not allow it (RFC 5892 Appendix A)", dnsname.Truncate(label), describeRune(r))
 		}
 	}
-	return fmt.Sprintf("domain label %q is not a valid IDNA2008 label", truncate(label))
+	return fmt.Sprintf("domain label %q is not a valid IDNA2008 label", dnsname.Truncate(label))
 }
 
 // hyphens34 reports whether the third and fourth code points of label are hyphens.
@@ -222,7 +224,7 @@ func checkBidi(domain string) string {
 		var label string
 		label, rest, _ = strings.Cut(rest, ".")
 		if !bidirule.ValidString(label) {
-			return fmt.Sprintf("domain label %q breaks the Bidi rule of RFC 5893 (right-to-left and left-to-right text mixed)", truncate(label))
+			return fmt.Sprintf("domain label %q breaks the Bidi rule of RFC 5893 (right-to-left and left-to-right text mixed)", dnsname.Truncate(label))
 		}
 	}
 	return ""

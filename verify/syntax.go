@@ -9,17 +9,14 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/everify/everify/internal/dnsname"
 )
 
 // Length limits, in octets (bytes of UTF-8).
 const (
 	// maxLocalOctets is the local-part limit of RFC 5321 §4.5.3.1.1.
 	maxLocalOctets = 64
-	// maxDomainOctets is the domain limit of RFC 5321 §4.5.3.1.2 as narrowed by RFC 1035
-	// §2.3.4 (255 octets on the wire is 253 characters in dotted text).
-	maxDomainOctets = 253
-	// maxLabelOctets is the label limit of RFC 1035 §2.3.4.
-	maxLabelOctets = 63
 	// maxAddressOctets is the path limit of RFC 5321 §4.5.3.1.3 (256 octets) less the
 	// angle brackets.
 	maxAddressOctets = 254
@@ -34,7 +31,7 @@ const (
 // UTS #46's own validity table. What it lets through is then held to IDNA2008 by
 // checkULabel and checkBidi, which say which code point or label is wrong, and by
 // idnaRegistration, the backstop: UTS #46 accepts symbols and emoji that IDNA2008
-// disallows. DNS lengths are checked by checkLabels on the A-label form, for messages
+// disallows. DNS lengths are checked by dnsname.Check on the A-label form, for messages
 // that say which label is too long and by how much.
 var idnaProfile = idna.New(
 	idna.MapForLookup(),
@@ -136,7 +133,7 @@ func stripDisplayName(s string) (spec, msg string) {
 		if after[0] == '(' {
 			return "", "comments are not allowed"
 		}
-		return "", fmt.Sprintf("unexpected text after '>': %q", truncate(after))
+		return "", fmt.Sprintf("unexpected text after '>': %q", dnsname.Truncate(after))
 	}
 	spec = rest[:gt]
 	switch {
@@ -485,7 +482,7 @@ func parseLiteral(d string) (string, netip.Addr, string) {
 		return "", netip.Addr{}, "unterminated address literal: missing ']'"
 	}
 	if end != len(d)-1 {
-		return "", netip.Addr{}, fmt.Sprintf("unexpected text after address literal: %q", truncate(d[end+1:]))
+		return "", netip.Addr{}, fmt.Sprintf("unexpected text after address literal: %q", dnsname.Truncate(d[end+1:]))
 	}
 	inner := d[1:end]
 	if tag, text, ok := strings.Cut(inner, ":"); ok {
@@ -493,17 +490,17 @@ func parseLiteral(d string) (string, netip.Addr, string) {
 			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
 				return "", netip.Addr{}, "IPv6 address literal needs the IPv6: tag, e.g. [IPv6:2001:db8::1]"
 			}
-			return "", netip.Addr{}, fmt.Sprintf("general address literal %q is not supported", truncate(d))
+			return "", netip.Addr{}, fmt.Sprintf("general address literal %q is not supported", dnsname.Truncate(d))
 		}
 		a, err := netip.ParseAddr(text)
 		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", netip.Addr{}, fmt.Sprintf("invalid IPv6 address literal %q", truncate(d))
+			return "", netip.Addr{}, fmt.Sprintf("invalid IPv6 address literal %q", dnsname.Truncate(d))
 		}
 		return "[IPv6:" + a.String() + "]", a, ""
 	}
 	a, err := netip.ParseAddr(inner)
 	if err != nil || !a.Is4() {
-		return "", netip.Addr{}, fmt.Sprintf("invalid IPv4 address literal %q", truncate(d))
+		return "", netip.Addr{}, fmt.Sprintf("invalid IPv4 address literal %q", dnsname.Truncate(d))
 	}
 	if text := a.String(); text != inner {
 		return "[" + text + "]", a, ""
@@ -538,7 +535,7 @@ func parseDomain(d string) (unicodeForm, asciiForm, msg string) {
 		if upper {
 			d = strings.ToLower(d)
 		}
-		needIDNA, msg := checkLabels(d)
+		needIDNA, msg := dnsname.Check(d)
 		if msg != "" {
 			return "", "", msg
 		}
@@ -552,7 +549,7 @@ func parseDomain(d string) (unicodeForm, asciiForm, msg string) {
 	if err != nil {
 		return "", "", "invalid domain name: " + err.Error()
 	}
-	if _, msg := checkLabels(a); msg != "" {
+	if _, msg := dnsname.Check(a); msg != "" {
 		return "", "", msg
 	}
 	u, err := idnaProfile.ToUnicode(a)
@@ -577,67 +574,9 @@ func parseDomain(d string) (unicodeForm, asciiForm, msg string) {
 		return "", "", "invalid domain name: " + err.Error()
 	}
 	if back != a {
-		return "", "", fmt.Sprintf("invalid domain name: %q does not survive IDNA round trip", truncate(u))
+		return "", "", fmt.Sprintf("invalid domain name: %q does not survive IDNA round trip", dnsname.Truncate(u))
 	}
 	return u, a, ""
-}
-
-// checkLabels checks the DNS rules on a lower-case ASCII domain: no empty labels, no
-// leading or trailing dot, labels of 1 to 63 octets in LDH form, at least two labels, a
-// top-level label not all digits, 253 octets at most. needIDNA reports an xn-- label,
-// which the caller must validate as an A-label.
-func checkLabels(d string) (needIDNA bool, msg string) {
-	switch {
-	case d == "":
-		return false, "empty domain"
-	case d[0] == '.':
-		return false, "domain starts with a dot"
-	case d[len(d)-1] == '.':
-		return false, "domain ends with a dot"
-	case len(d) > maxDomainOctets:
-		return false, fmt.Sprintf("domain is %d octets, limit %d", len(d), maxDomainOctets)
-	}
-	labels := 0
-	var label string
-	for rest := d; rest != ""; {
-		label, rest, _ = strings.Cut(rest, ".")
-		labels++
-		switch {
-		case label == "":
-			return false, "consecutive dots in domain"
-		case len(label) > maxLabelOctets:
-			return false, fmt.Sprintf("domain label %q is %d octets, limit %d", truncate(label), len(label), maxLabelOctets)
-		case label[0] == '-':
-			return false, fmt.Sprintf("domain label %q starts with a hyphen", truncate(label))
-		case label[len(label)-1] == '-':
-			return false, fmt.Sprintf("domain label %q ends with a hyphen", truncate(label))
-		case len(label) >= 4 && label[2] == '-' && label[3] == '-':
-			// RFC 5891 §4.2.3.1: "--" in positions 3 and 4 is reserved for A-labels.
-			if !strings.HasPrefix(label, "xn--") {
-				return false, fmt.Sprintf("domain label %q has \"--\" in positions 3 and 4", truncate(label))
-			}
-			needIDNA = true
-		}
-	}
-	if labels < 2 {
-		return false, fmt.Sprintf("domain %q has a single label", truncate(d))
-	}
-	if allDigits(label) {
-		if a, err := netip.ParseAddr(d); err == nil && a.Is4() {
-			return false, fmt.Sprintf("domain is an IP address; address literals are written in brackets, e.g. [%s]", d)
-		}
-		return false, fmt.Sprintf("top-level domain %q is all-numeric", label)
-	}
-	return needIDNA, ""
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func isASCII(s string) bool {
@@ -656,19 +595,6 @@ func runeName(r rune) string {
 		return fmt.Sprintf("%U %q", r, r)
 	}
 	return fmt.Sprintf("%U", r)
-}
-
-// truncate shortens s for an error message.
-func truncate(s string) string {
-	const max = 24
-	if len(s) <= max {
-		return s
-	}
-	i := max - 4
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }
 
 // reservedNames are special-use domain names; they and their subdomains never receive
