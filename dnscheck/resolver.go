@@ -16,12 +16,13 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/everify/everify/internal/defaults"
 	"github.com/everify/everify/internal/dnsname"
 )
 
 // Defaults of the zero-valued [Resolver] fields.
 const (
-	DefaultTimeout    = 5 * time.Second
+	DefaultTimeout    = defaults.DNSTimeout
 	DefaultAttempts   = 2
 	DefaultMaxMXHosts = 10
 	DefaultMaxAddrs   = 4

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/internal/defaults"
 	"github.com/everify/everify/smtpprobe"
 )
 
@@ -140,16 +141,16 @@ func New(cfg Config) *Scheduler {
 			*p = d
 		}
 	}
-	def(&cfg.PerServer, 2)
-	def(&cfg.RcptPerSession, 20)
-	def(&cfg.MaxRejects, 9)
-	def(&cfg.MaxHosts, 3)
+	def(&cfg.PerServer, defaults.PerMX)
+	def(&cfg.RcptPerSession, defaults.RcptPerConn)
+	def(&cfg.MaxRejects, defaults.MaxRejects)
+	def(&cfg.MaxHosts, defaults.MaxMXHosts)
 	if cfg.Linger <= 0 {
-		cfg.Linger = 500 * time.Millisecond
+		cfg.Linger = defaults.Linger
 	}
 	timeout := cfg.Prober.Timeout
 	if timeout <= 0 {
-		timeout = 15 * time.Second
+		timeout = defaults.SMTPTimeout
 	}
 	if cfg.Bound <= 0 {
 		cfg.Bound = 2*timeout + 5*time.Second

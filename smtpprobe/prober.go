@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/everify/everify/internal/defaults"
 )
 
 // Prober opens probe sessions. The zero value is usable once HELO is set. A Prober is
@@ -45,7 +47,7 @@ type Prober struct {
 }
 
 const (
-	defaultTimeout = 15 * time.Second
+	defaultTimeout = defaults.SMTPTimeout
 	maxQuitWait    = 2 * time.Second
 )
 

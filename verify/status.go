@@ -12,6 +12,10 @@ const (
 	StatusUnknown       Status = "unknown"
 )
 
+// Statuses lists the four statuses, best first: the order of summaries and of the
+// --only/--exclude help.
+var Statuses = []Status{StatusDeliverable, StatusUndeliverable, StatusRisky, StatusUnknown}
+
 // Reason says precisely why an address got its [Status]. Values are stable snake_case wire
 // strings; each reason belongs to exactly one status (see [Reason.Status]).
 type Reason string

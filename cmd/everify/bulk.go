@@ -113,8 +113,7 @@ func parseMatchList(flag string, vals []string, reasons bool) ([]string, error) 
 		if v == "" {
 			continue
 		}
-		ok := slices.Contains([]verify.Status{verify.StatusDeliverable, verify.StatusUndeliverable,
-			verify.StatusRisky, verify.StatusUnknown}, verify.Status(v))
+		ok := slices.Contains(verify.Statuses, verify.Status(v))
 		if !ok && reasons {
 			ok = slices.Contains(verify.Reasons, verify.Reason(v))
 		}

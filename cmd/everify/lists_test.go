@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -19,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/everify/everify/verify"
+	"github.com/everify/everify/lists"
 )
 
 // relStreams returns IOStreams over buffers with the given environment.
@@ -74,7 +73,7 @@ const (
 func upstreamFiles(t *testing.T) map[string]string {
 	t.Helper()
 	counts := map[string]int{}
-	for _, info := range verify.EmbeddedLists().Info() {
+	for _, info := range lists.Embedded().Info() {
 		counts[info.Name] = info.Entries
 	}
 	var disp strings.Builder
@@ -211,7 +210,7 @@ func TestListsUpdateEndToEnd(t *testing.T) {
 	if !slices.IsSorted(disp) || !slices.Contains(disp, newDisposable) {
 		t.Errorf("disposable_domains.txt not sorted or lacks %s", newDisposable)
 	}
-	if n := strings.Count(files[pathDisposable], newDisposable); len(disp) != verify.EmbeddedLists().Info()[0].Entries+1 || n != 1 {
+	if n := strings.Count(files[pathDisposable], newDisposable); len(disp) != lists.Embedded().Info()[0].Entries+1 || n != 1 {
 		t.Errorf("disposable_domains.txt has %d entries; duplicates, comments or blank lines kept?", len(disp))
 	}
 	free := readLines(t, filepath.Join(cache, "free_domains.txt"))
@@ -227,7 +226,7 @@ func TestListsUpdateEndToEnd(t *testing.T) {
 	if slices.ContainsFunc(role, func(s string) bool { return strings.Contains(s, "apostrophe") || strings.Contains(s, "/") }) {
 		t.Errorf("role_localparts.txt picked up a comment")
 	}
-	m, ok := readMeta(cache, "disposable_domains")
+	m, ok := lists.ReadMeta(cache, "disposable_domains")
 	data, _ := os.ReadFile(filepath.Join(cache, "disposable_domains.txt"))
 	sum := sha256.Sum256(data)
 	if !ok || m.Source != srv.URL+pathDisposable || m.SHA256 != hex.EncodeToString(sum[:]) || m.Entries != len(disp) || time.Since(m.Fetched) > time.Hour {
@@ -415,7 +414,7 @@ func TestListsUpdateInterrupted(t *testing.T) {
 // TestChooseLists checks which lists a run uses.
 func TestChooseLists(t *testing.T) {
 	cache := isolateCache(t)
-	embedded := verify.EmbeddedLists()
+	embedded := lists.Embedded()
 
 	// No cache directory yet: the embedded lists.
 	if l, err := loadLists("", false); err != nil || l != embedded {
@@ -441,8 +440,8 @@ func TestChooseLists(t *testing.T) {
 	if l, _ := loadLists("", false); l != embedded {
 		t.Errorf("stale list: not the embedded lists")
 	}
-	mb, _ := json.Marshal(listMeta{Source: "x", Fetched: time.Now()})
-	if err := os.WriteFile(metaPath(cache, "free_domains"), mb, 0o644); err != nil {
+	mb, _ := json.Marshal(lists.Meta{Source: "x", Fetched: time.Now()})
+	if err := os.WriteFile(lists.MetaPath(cache, "free_domains"), mb, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l, err := loadLists("", false)
@@ -487,100 +486,6 @@ func errorsAs(err error, target **hintError) bool {
 	return false
 }
 
-func TestParseUpstream(t *testing.T) {
-	dom := listOrigin{Name: "d"}
-	js := listOrigin{Name: "r", Format: formatJSArrays, Local: true}
-	tests := []struct {
-		name    string
-		o       listOrigin
-		body    string
-		want    []string
-		skipped int
-		err     string
-	}{
-		{"lines", dom, "# c\n\nB.example.com\r\na.example.com\n  a.example.com \nxn--yaho-sqa.com", []string{"a.example.com", "b.example.com", "xn--yaho-sqa.com"}, 0, ""},
-		{"one bad in many", dom, strings.Repeat("ok.example.com\n", 1) + genDomains(200) + "bad_domain.com\n", nil, 1, ""},
-		{"many bad", dom, "ok.example.com\nbad domain\n", nil, 0, "1 of 2 entries are malformed"},
-		{"json", listOrigin{Format: formatJSONArray}, `["B.com", "a.com", "a.com"]`, []string{"a.com", "b.com"}, 0, ""},
-		{"json objects", listOrigin{Format: formatJSONArray}, `[{"d": "a.com"}]`, nil, 0, "not a JSON array of strings"},
-		{"js", js, "const A = [\n  'Info', // comment 'x'\n  \"sales\",\n  // 'commented'\n];\nconst B=['no.reply'];\nfoo(['notme']);\n",
-			[]string{"info", "no.reply", "sales"}, 0, ""},
-		{"js none", js, "export default ['info'];", nil, 0, "no `const NAME"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, skipped, err := parseUpstream(tt.o, []byte(tt.body))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err = %v, want %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if skipped != tt.skipped {
-				t.Errorf("skipped %d, want %d", skipped, tt.skipped)
-			}
-			if tt.want != nil && !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func genDomains(n int) string {
-	var b strings.Builder
-	for i := range n {
-		fmt.Fprintf(&b, "d%d.example.org\n", i)
-	}
-	return b.String()
-}
-
-func TestValidEntries(t *testing.T) {
-	domains := map[string]bool{
-		"example.com": true, "a.b.c.example.co.uk": true, "xn--yaho-sqa.com": true, "0-mail.com": true,
-		"1.2.3.4": false, "com": false, "-a.com": false, "a-.com": false, "a..com": false, ".a.com": false,
-		"a.com.": false, "a_b.com": false, "A.com": false, "a b.com": false, "ä.com": false, "<html>": false,
-		strings.Repeat("a", 64) + ".com": false, strings.Repeat("a.", 127) + "com": false,
-	}
-	for d, want := range domains {
-		if got := validDomain(d); got != want {
-			t.Errorf("validDomain(%q) = %v, want %v", d, got, want)
-		}
-	}
-	locals := map[string]bool{
-		"info": true, "no-reply": true, "do_not_reply": true, "sales.team": true, "123": true, "a+b": true,
-		"": false, ".info": false, "info.": false, "a..b": false, "a b": false, "a@b": false, "Info": false,
-		"<div": false, strings.Repeat("a", 65): false,
-	}
-	for s, want := range locals {
-		if got := validLocalPart(s); got != want {
-			t.Errorf("validLocalPart(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "x.txt")
-	for _, content := range []string{"one\n", "two\n"} {
-		if err := writeFileAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		if b, _ := os.ReadFile(path); string(b) != content {
-			t.Errorf("content %q, want %q", b, content)
-		}
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("dir holds %d files, want 1", len(entries))
-	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "x.txt"), nil); err == nil {
-		t.Errorf("write into a missing directory: no error")
-	}
-}
-
 func TestAgeAndThousands(t *testing.T) {
 	day := 24 * time.Hour
 	ages := map[time.Duration]string{
@@ -596,47 +501,6 @@ func TestAgeAndThousands(t *testing.T) {
 	for n, want := range nums {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
-// TestListOriginsMatchSources guards against drift between listOrigins and the data's
-// SOURCES.md: every list has a row naming our commit, and every download URL is there.
-func TestListOriginsMatchSources(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "verify", "data", "SOURCES.md"))
-	if err != nil {
-		t.Skipf("SOURCES.md: %v", err)
-	}
-	rows := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	last := ""
-	for sc.Scan() {
-		line := sc.Text()
-		if m := regexp.MustCompile("^\\|\\s*`([a-z_]+)\\.txt`").FindStringSubmatch(line); m != nil {
-			if strings.Contains(line, "same as above") {
-				line = last
-			}
-			rows[m[1]] = line
-			last = line
-		}
-	}
-	files := verify.ListFiles()
-	if len(listOrigins) != len(files) {
-		t.Fatalf("%d origins for %d list files", len(listOrigins), len(files))
-	}
-	for i, o := range listOrigins {
-		if o.Name+".txt" != files[i] {
-			t.Errorf("origin %d is %s, list file %s", i, o.Name, files[i])
-		}
-		row := rows[o.Name]
-		if !strings.Contains(row, o.Repo+" @ `"+o.Commit+"`") {
-			t.Errorf("%s: SOURCES.md row %q does not name %s @ %s", o.Name, row, o.Repo, o.Commit)
-		}
-		if o.URL != "" && !bytes.Contains(src, []byte(o.URL)) {
-			t.Errorf("%s: URL %s not in SOURCES.md", o.Name, o.URL)
-		}
-		if o.Pinned != strings.Contains(o.URL, o.Commit) {
-			t.Errorf("%s: Pinned %v but URL %s", o.Name, o.Pinned, o.URL)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/everify/everify/dnscheck"
+	"github.com/everify/everify/internal/defaults"
 	"github.com/everify/everify/smtpprobe"
 	"github.com/everify/everify/verify"
 )
@@ -90,16 +91,16 @@ func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
 	fs.BoolVar(&o.Offline, "offline", false, "syntax and lists only: no network at all")
 	fs.BoolVar(&o.NoSMTP, "no-smtp", false, "skip the SMTP stage (syntax, DNS and lists only)")
 	fs.StringArrayVar(&o.Resolvers, "resolver", nil, "DNS server `host[:port]` (repeatable; default: /etc/resolv.conf)")
-	fs.DurationVar(&o.DNSTimeout, "dns-timeout", 5*time.Second, "timeout per DNS query")
+	fs.DurationVar(&o.DNSTimeout, "dns-timeout", defaults.DNSTimeout, "timeout per DNS query")
 	fs.StringVar(&o.HELO, "helo", "", "EHLO `name` (default: this host's FQDN)")
 	fs.StringVar(&o.From, "from", "", "envelope sender `address` for the probe, \"<>\" for the null sender (default: verify@HELO)")
-	fs.IntVar(&o.SMTPPort, "smtp-port", 25, "TCP port of mail exchangers")
-	fs.DurationVar(&o.SMTPTimeout, "smtp-timeout", 15*time.Second, "timeout per SMTP command, connect included")
+	fs.IntVar(&o.SMTPPort, "smtp-port", defaults.SMTPPort, "TCP port of mail exchangers")
+	fs.DurationVar(&o.SMTPTimeout, "smtp-timeout", defaults.SMTPTimeout, "timeout per SMTP command, connect included")
 	fs.StringVar(&o.Proxy, "proxy", "", "SOCKS5 proxy `URL` for SMTP connections: socks5://[user:pass@]host:port")
-	fs.IntVar(&o.Workers, "workers", 64, "addresses verified at once (online bulk: 1000 unless given)")
-	fs.IntVar(&o.PerMX, "per-mx", 2, "simultaneous SMTP sessions per mail server")
-	fs.IntVar(&o.RcptPerConn, "rcpt-per-conn", 20, "recipients probed on one SMTP session before reconnecting")
-	fs.IntVar(&o.MaxRejects, "max-rejects", 9, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
+	fs.IntVar(&o.Workers, "workers", defaults.Workers, "addresses verified at once (online bulk: 1000 unless given)")
+	fs.IntVar(&o.PerMX, "per-mx", defaults.PerMX, "simultaneous SMTP sessions per mail server")
+	fs.IntVar(&o.RcptPerConn, "rcpt-per-conn", defaults.RcptPerConn, "recipients probed on one SMTP session before reconnecting")
+	fs.IntVar(&o.MaxRejects, "max-rejects", defaults.MaxRejects, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
 	fs.DurationVar(&o.GreylistRetry, "greylist-retry", 0, "wait this long and retry once after a temporary (4xx) failure (0: off)")
 	fs.BoolVar(&o.NoCatchAll, "no-catch-all", false, "skip the catch-all probe")
 	fs.StringVar(&o.AllowFile, "allow", "", "`file` of addresses or domains always treated as deliverable (not probed)")

@@ -58,8 +58,7 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 		fmt.Fprintf(&b, ", %d %s", s.empty, plural(s.empty, "empty row", "empty rows"))
 	}
 	b.WriteString("\n")
-	for _, status := range []verify.Status{verify.StatusDeliverable, verify.StatusUndeliverable,
-		verify.StatusRisky, verify.StatusUnknown} {
+	for _, status := range verify.Statuses {
 		n := s.byStatus[status]
 		if n == 0 {
 			continue

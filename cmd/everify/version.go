@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/everify/everify/verify"
+	"github.com/everify/everify/lists"
 )
 
 // Set by the release build (.goreleaser.yaml) with
@@ -67,10 +67,10 @@ func buildInfo() buildDetails {
 
 // versionString is the text of `everify --version`: the build and the embedded lists.
 func versionString() string {
-	return versionText(buildInfo(), listReports(verify.EmbeddedLists()))
+	return versionText(buildInfo(), lists.Reports(lists.Embedded()))
 }
 
-func versionText(b buildDetails, lists []listReport) string {
+func versionText(b buildDetails, reports []lists.Report) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "everify %s\n", b.Version)
 	tw := tabwriter.NewWriter(&sb, 0, 4, 1, ' ', 0)
@@ -78,9 +78,9 @@ func versionText(b buildDetails, lists []listReport) string {
 	fmt.Fprintf(tw, "built:\t%s\n", b.Date)
 	fmt.Fprintf(tw, "go:\t%s %s\n", b.Go, b.Platform)
 	tw.Flush()
-	if lists != nil {
+	if reports != nil {
 		sb.WriteString("lists:\n")
-		sb.WriteString(listTable(lists, "  "))
+		sb.WriteString(listTable(reports, "  "))
 	}
 	return strings.TrimSuffix(sb.String(), "\n")
 }
@@ -122,29 +122,29 @@ func runVersion(opts *VersionOptions) error {
 		fmt.Fprintln(opts.IO.Out, versionText(buildInfo(), nil))
 		return err
 	}
-	b, lists := buildInfo(), listReports(l)
+	b, reports := buildInfo(), lists.Reports(l)
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			buildDetails
-			Lists []listReport `json:"lists"`
-		}{b, lists})
+			Lists []lists.Report `json:"lists"`
+		}{b, reports})
 	}
-	_, err = fmt.Fprintln(opts.IO.Out, versionText(b, lists))
+	_, err = fmt.Fprintln(opts.IO.Out, versionText(b, reports))
 	return err
 }
 
 // listTable renders one line per list: name, entry count (right-aligned), date and
 // source, each line starting with indent.
-func listTable(lists []listReport, indent string) string {
+func listTable(reports []lists.Report, indent string) string {
 	nameW, countW := 0, 0
-	for _, r := range lists {
+	for _, r := range reports {
 		nameW = max(nameW, len(r.Name))
 		countW = max(countW, len(thousands(r.Entries)))
 	}
 	var sb strings.Builder
-	for _, r := range lists {
+	for _, r := range reports {
 		src := "embedded " + r.Source
 		if !r.Embedded {
 			src = r.Path

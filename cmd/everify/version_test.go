@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/everify/everify/lists"
 )
 
 // setBuild sets the ldflags variables for one test, as a release build does.
@@ -73,7 +75,7 @@ func TestVersionJSON(t *testing.T) {
 	code, out, _ := relRun(t, nil, "version", "--json")
 	var v struct {
 		Version, Commit, Date, Go, Platform string
-		Lists                               []listReport
+		Lists                               []lists.Report
 	}
 	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil {
 		t.Fatalf("exit %d, %v: %s", code, err, out)
