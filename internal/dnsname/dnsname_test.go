@@ -47,10 +47,10 @@ func TestCheck(t *testing.T) {
 
 func TestCheckMessages(t *testing.T) {
 	for d, want := range map[string]string{
-		"192.0.2.1":                      "domain is an IP address; address literals are written in brackets, e.g. [192.0.2.1]",
+		"192.0.2.1":                       "domain is an IP address; address literals are written in brackets, e.g. [192.0.2.1]",
 		"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p": "",
-		"x.123":                          `top-level domain "123" is all-numeric`,
-		"localhost":                      `domain "localhost" has a single label`,
+		"x.123":                           `top-level domain "123" is all-numeric`,
+		"localhost":                       `domain "localhost" has a single label`,
 	} {
 		if _, got := Check(d); got != want {
 			t.Errorf("Check(%q) = %q, want %q", d, got, want)
