@@ -34,7 +34,7 @@ func benchList() []byte {
 }
 
 // BenchmarkReadWrite reads 100k rows and writes each with the ten result columns of
-// SPEC.md, as `everify bulk --format csv` does; it reports ns and allocations per row.
+// docs/record.md, as `everify bulk --format csv` does; it reports ns and allocations per row.
 func BenchmarkReadWrite(b *testing.B) {
 	for _, in := range []struct {
 		name string

@@ -13,7 +13,7 @@ import (
 
 var update = flag.Bool("update", false, "update golden files in testdata/")
 
-// resultNames are the result columns of SPEC.md.
+// resultNames are the result columns of docs/record.md.
 var resultNames = []string{"status", "reason", "email_normalized", "disposable", "role", "free", "catch_all", "suggestion", "mx", "smtp_code"}
 
 // fakeResult stands in for the verifier: malformed rows are invalid_syntax.

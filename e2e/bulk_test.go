@@ -337,7 +337,7 @@ func TestBulk(t *testing.T) {
 	}
 }
 
-// TestBulkCSV: the default CSV output keeps the input columns and appends SPEC.md's
+// TestBulkCSV: the default CSV output keeps the input columns and appends docs/record.md's
 // result columns; --fail-on turns a match into exit code 2.
 func TestBulkCSV(t *testing.T) {
 	w := requireBinary(t)

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// record is SPEC.md's "Result record".
+// record is docs/record.md.
 type record struct {
 	Input  string `json:"input"`
 	Email  string `json:"email"`
@@ -53,7 +53,7 @@ type record struct {
 	DurationMS *int64 `json:"duration_ms"`
 }
 
-// Top-level fields every record must carry (SPEC.md: "field names are stable").
+// Top-level fields every record must carry (docs/record.md: field names are stable).
 var recordFields = []string{"input", "email", "status", "reason", "syntax", "domain",
 	"disposable", "role", "free", "suggestion", "smtp", "duration_ms"}
 
@@ -280,7 +280,7 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestCheckExitCodes runs one address per invocation: SPEC.md's exit codes.
+// TestCheckExitCodes runs one address per invocation: the exit codes of docs/reasons.md.
 func TestCheckExitCodes(t *testing.T) {
 	w := requireBinary(t)
 	t.Parallel()

@@ -1,7 +1,7 @@
 package verify
 
 // Status is the verdict on one address: will mail to it be delivered? Its values are the
-// wire strings of SPEC.md.
+// wire strings of docs/reasons.md.
 type Status string
 
 // The four statuses.
@@ -20,7 +20,7 @@ var Statuses = []Status{StatusDeliverable, StatusUndeliverable, StatusRisky, Sta
 // strings; each reason belongs to exactly one status (see [Reason.Status]).
 type Reason string
 
-// The reasons of SPEC.md.
+// The reasons of docs/reasons.md.
 const (
 	ReasonAccepted            Reason = "accepted"
 	ReasonInvalidSyntax       Reason = "invalid_syntax"
@@ -46,7 +46,7 @@ const (
 	ReasonSuppressed          Reason = "suppressed"
 )
 
-// Reasons lists every reason in SPEC.md order.
+// Reasons lists every reason (docs/reasons.md says what each means).
 var Reasons = []Reason{
 	ReasonAccepted, ReasonInvalidSyntax, ReasonReservedDomain, ReasonNoSuchDomain, ReasonNullMX,
 	ReasonNoMailServer, ReasonMailboxNotFound, ReasonMailboxDisabled, ReasonSMTPUTF8Unsupported,

@@ -42,7 +42,7 @@ var idnaProfile = idna.New(
 	idna.CheckJoiners(false),
 )
 
-// ParseOptions tunes [ParseAddress]. The zero value is the default policy of SPEC.md.
+// ParseOptions tunes [ParseAddress]. The zero value is the default policy (README, Syntax policy).
 type ParseOptions struct {
 	// AllowIPLiteral accepts address-literal domains, user@[192.0.2.1] and
 	// user@[IPv6:2001:db8::1] (RFC 5321 §4.1.3). Default false: they are invalid, since

@@ -56,7 +56,7 @@ func check(t *testing.T, v *verify.Verifier, addr string, w want) verify.Result 
 	return r
 }
 
-// TestEveryReason produces every reason of SPEC.md through the library against fakes.
+// TestEveryReason produces every reason of docs/reasons.md through the library against fakes.
 func TestEveryReason(t *testing.T) {
 	z := fakes.NewZoo(t)
 	v := newVerifier(t, z, func(v *verify.Verifier) {

@@ -89,7 +89,7 @@ func decodeNDJSON(t *testing.T, s string) []verify.Result {
 	return rs
 }
 
-// TestBinaryEveryReason: every reason of SPEC.md, produced by the built binary against
+// TestBinaryEveryReason: every reason of docs/reasons.md, produced by the built binary against
 // in-process fake DNS and SMTP servers.
 func TestBinaryEveryReason(t *testing.T) {
 	z := fakes.NewZoo(t)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Exit codes of SPEC.md.
+// Exit codes of docs/reasons.md.
 const (
 	exitOK    = 0
 	exitError = 1 // usage or runtime error

@@ -32,7 +32,7 @@ func validFormat(f string) bool {
 	return false
 }
 
-// resultColumns are the columns CSV output appends (SPEC.md, bulk).
+// resultColumns are the columns CSV output appends (docs/record.md).
 var resultColumns = []string{"status", "reason", "email_normalized", "disposable", "role",
 	"free", "catch_all", "suggestion", "mx", "smtp_code", "provider"}
 

@@ -14,7 +14,7 @@ type ZooCase struct {
 	CatchAll bool
 }
 
-// Zoo is a fake internet with one domain for every verdict of SPEC.md. The verdicts
+// Zoo is a fake internet with one domain for every verdict of docs/reasons.md. The verdicts
 // assume the prober uses HELO prober.everify.zz, the Zoo's DNS server as resolver and
 // the Zoo's farm port, with an SMTP timeout short enough (≤ 1 s) for the silent server.
 type Zoo struct {
