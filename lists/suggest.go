@@ -142,7 +142,7 @@ func (s *suggester) suggest(domain string) string {
 		return "" // zero Lists
 	}
 	d := lowerDomain(domain)
-	if !dnsname.Plain(d) || s.known(d) {
+	if s.known(d) || !dnsname.Plain(d) {
 		return ""
 	}
 	sld, tld, ok := strings.Cut(d, ".")
