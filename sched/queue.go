@@ -89,13 +89,17 @@ func (s *Scheduler) routeLocked(r *request, fail Outcome) {
 	s.finishLocked(r, fail)
 }
 
-// pushLocked adds r to its domain's transaction on q; first puts that transaction at
-// the head of the line.
+// pushLocked adds r to its domain's transaction on q; first puts r, and that
+// transaction, at the head of the line.
 func (q *queue) pushLocked(r *request, first bool) {
 	q.n++
 	for i, t := range q.txs {
 		if t.domain == r.dom.name && t.utf8 == r.utf8 {
-			t.reqs = append(t.reqs, r)
+			if first {
+				t.reqs = slices.Insert(t.reqs, 0, r)
+			} else {
+				t.reqs = append(t.reqs, r)
+			}
 			if first && i > 0 {
 				copy(q.txs[1:i+1], q.txs[:i])
 				q.txs[0] = t

@@ -112,6 +112,18 @@ func (s *Scheduler) finishLocked(r *request, out Outcome) {
 		if !d.settled {
 			r.accepted = &out
 			d.waiters = append(d.waiters, r)
+			if len(d.waiters) == 1 {
+				// Waiting for the domain's other recipients must not cost this one its
+				// catch-all answer: past a quarter of the bound the probe goes anyway.
+				time.AfterFunc(s.cfg.Bound/4, func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if !d.settled && !d.probing && len(d.waiters) > 0 {
+						d.probing = true
+						s.enqueueProbeLocked(r)
+					}
+				})
+			}
 			s.maybeProbeLocked(d, r)
 			return
 		}

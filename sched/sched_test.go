@@ -211,3 +211,28 @@ func TestStickyFailureExpires(t *testing.T) {
 		t.Errorf("after StickyFor: %+v, want accepted", out)
 	}
 }
+
+// TestCatchAllProbeNotHeldForever: the catch-all probe waits for the domain's
+// unanswered recipients (one may be refused, which makes the probe unneeded), but only
+// up to a quarter of the bound, so that accepted recipients of a long queue still get
+// their catch-all answer in time.
+func TestCatchAllProbeNotHeldForever(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	farm.Host("127.0.3.4", fakes.Config{CatchAll: []string{"ca.zz"}, Latency: 100 * time.Millisecond})
+	// One recipient per session, one session at a time: ten recipients take about 3 s,
+	// longer than the 2 s bound of the first one.
+	s := newScheduler(t, farm.Port, time.Second, func(c *sched.Config) {
+		c.Bound, c.PerServer, c.RcptPerSession = 2*time.Second, 1, 1
+	})
+	var reqs []sched.Request
+	for i := range 10 {
+		reqs = append(reqs, sched.Request{Addr: fmt.Sprintf("u%d@ca.zz", i), Domain: "ca.zz", CatchAll: true,
+			Hosts: []dnscheck.Host{host("mx.ca.zz", "127.0.3.4")}})
+	}
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		if !out.Reply.Positive() || out.CatchAll != sched.CatchAllYes {
+			t.Errorf("%s: %+v, want accepted on a catch-all domain", reqs[i].Addr, out)
+		}
+	}
+}
