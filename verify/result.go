@@ -19,6 +19,11 @@ type Result struct {
 	Suggestion string     `json:"suggestion"` // likely intended address for a typo, e.g. jane@gmail.com
 	SMTP       SMTPInfo   `json:"smtp"`
 	DurationMS int64      `json:"duration_ms"`
+	// Cached says the verdict came from the result store instead of the servers.
+	Cached bool `json:"cached"`
+	// CheckedAt is when the verdict was reached (for a cached one: when the servers were
+	// asked), in UTC to the second.
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 // DomainInfo is the DNS stage's evidence.
@@ -55,6 +60,7 @@ func (r *Result) setReason(reason Reason) {
 
 func (r *Result) finish(start time.Time) {
 	r.DurationMS = time.Since(start).Milliseconds()
+	r.CheckedAt = start.UTC().Truncate(time.Second)
 	if r.Domain.MX == nil {
 		r.Domain.MX = []MXHost{}
 	}
