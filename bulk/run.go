@@ -60,7 +60,7 @@ type Job struct {
 	// run and is returned.
 	Emit func(Row) error
 	// Checkpoint, when non-nil, is called after Emit at most every CheckpointEvery
-	// (0 means 500ms) and once more when the run stops, with the progress so far, so the
+	// (0 means 200ms) and once more when the run stops, with the progress so far, so the
 	// caller can save what a resumed run skips. Not called after Emit or Checkpoint
 	// failed. An error stops the run.
 	Checkpoint      func(Progress) error
@@ -119,7 +119,7 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 
 	every := job.CheckpointEvery
 	if every <= 0 {
-		every = 500 * time.Millisecond
+		every = 200 * time.Millisecond
 	}
 	last := time.Now()
 	failed := false // Emit or Checkpoint failed: no final checkpoint

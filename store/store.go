@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -92,11 +93,18 @@ func Open(path string) (*Store, error) {
 	// Busy timeout first: WAL lets readers run beside a writer, and writers wait for
 	// each other up to 10 s instead of failing. Transactions start IMMEDIATE, so two
 	// writers never deadlock upgrading a read lock.
-	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
+	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate" +
+		"&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
+	// A few connections serve every worker: readers share them (WAL lets them run
+	// beside the writer), and none is closed and reopened between lookups.
+	conns := max(4, runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path}
 	if err := s.migrate(); err != nil {
 		db.Close()

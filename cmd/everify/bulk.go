@@ -189,15 +189,25 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	var f *os.File
 	cw := &countWriter{}
 	if toFile {
-		if cp != nil {
+		switch {
+		case cp != nil:
 			if err := cp.Check(opts.File, settings); err != nil {
 				return withHint(fmt.Errorf("cannot resume %s: %w", opts.Output, err),
 					"run without --resume after deleting "+cpPath+" to start over")
 			}
-			if f, err = os.OpenFile(opts.Output, os.O_RDWR, 0); err == nil {
+			// The output may be missing: the run stopped before creating it.
+			if f, err = os.OpenFile(opts.Output, os.O_RDWR|os.O_CREATE, 0o644); err == nil {
 				err = cp.TruncateOutput(f)
 			}
-		} else {
+		case regularFile(opts.File):
+			// The checkpoint comes first, so that a run stopped at any point can resume.
+			if cp, err = bulk.NewCheckpoint(opts.File, settings); err == nil {
+				err = cp.Save(cpPath)
+			}
+			if err == nil {
+				f, err = os.Create(opts.Output)
+			}
+		default:
 			f, err = os.Create(opts.Output)
 		}
 		if err != nil {
@@ -215,10 +225,6 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		cw.w, out = f, cw
 		if cp != nil {
 			cw.n = cp.OutputSize
-		} else if opts.File != "-" {
-			if cp, err = bulk.NewCheckpoint(opts.File, settings); err != nil {
-				return err
-			}
 		}
 	}
 	resumed := cp != nil && cp.Rows > 0
@@ -277,9 +283,6 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 			cp.Rows, cp.Offset, cp.OutputRows, cp.OutputSize, cp.Failed = p.Rows, p.Offset, written, cw.n, failed
 			return cp.Save(cpPath)
 		}
-		if err := cp.Save(cpPath); err != nil {
-			return err
-		}
 	}
 	sum, err := bulk.Run(ctx, job)
 	if cerr := sink.close(); err == nil {
@@ -328,6 +331,16 @@ func inputOffset(rd *csvio.Reader) int64 {
 		n += int64(len(h.Raw) + len(h.EOL))
 	}
 	return n
+}
+
+// regularFile reports whether path names a regular file (which a checkpoint can hash
+// and a resumed run read again), not stdin, a pipe or a device.
+func regularFile(path string) bool {
+	if path == "-" {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // countWriter counts the bytes written to w; while discard is set it drops them.
