@@ -141,7 +141,10 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	toFile := opts.Output != "" && opts.Output != "-"
 	var cp *bulk.Checkpoint
 	cpPath := ""
-	if toFile {
+	if opts.Resume && !outputFile(opts.Output) {
+		return flagErrorf("--resume needs a regular output file, not %s", opts.Output)
+	}
+	if toFile && outputFile(opts.Output) {
 		cpPath = bulk.CheckpointPath(opts.Output)
 		var err error
 		if cp, err = findCheckpoint(opts, cpPath); err != nil {
@@ -199,7 +202,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 			if f, err = os.OpenFile(opts.Output, os.O_RDWR|os.O_CREATE, 0o644); err == nil {
 				err = cp.TruncateOutput(f)
 			}
-		case regularFile(opts.File):
+		case regularFile(opts.File) && outputFile(opts.Output):
 			// The checkpoint comes first, so that a run stopped at any point can resume.
 			if cp, err = bulk.NewCheckpoint(opts.File, settings); err == nil {
 				err = cp.Save(cpPath)
@@ -341,6 +344,13 @@ func regularFile(path string) bool {
 	}
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// outputFile reports whether the output path is a regular file or none yet: a
+// checkpoint can describe it (not /dev/null, not a pipe).
+func outputFile(path string) bool {
+	st, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode().IsRegular()
 }
 
 // countWriter counts the bytes written to w; while discard is set it drops them.
