@@ -48,6 +48,10 @@ type Job struct {
 	// Pass, when non-nil, picks records that are emitted as they are, with a nil
 	// Result, instead of being verified (recheck copies rows it does not redo).
 	Pass func(*csvio.Record) bool
+	// Wait, when non-nil, is called by a worker before verifying a record, and may
+	// block (recheck waits there until a greylisted row's retry is due). It returns an
+	// error only when ctx ends.
+	Wait func(ctx context.Context, rec *csvio.Record) error
 
 	// Skip is the number of leading data records an earlier run finished: they are read
 	// and neither verified nor emitted. SkipOffset, when positive, is the input offset
@@ -154,7 +158,7 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 	}
 	var readErr error
 	var err error
-	if !online && job.Pass == nil {
+	if !online && job.Pass == nil && job.Wait == nil {
 		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
 		// per CPU, so channel hand-offs do not cost more than the verification.
 		err = verify.Stream(ctx, min(workers, runtime.GOMAXPROCS(0)), chunks(job.Input, &readErr),
@@ -192,6 +196,11 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 			func(ctx context.Context, it item) (outcome, error) {
 				if it.pass {
 					return outcome{}, nil
+				}
+				if job.Wait != nil {
+					if err := job.Wait(ctx, it.rec); err != nil {
+						return outcome{}, err
+					}
 				}
 				return c.check(ctx, it.rec)
 			},

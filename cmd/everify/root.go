@@ -49,7 +49,7 @@ an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 	root.SetVersionTemplate("{{everifyVersion}}\n")
 	// Flags not given on the command line are read from EVERIFY_* variables.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
-	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newStoreCmd(ios), newGenManCmd(ios))
+	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newStoreCmd(ios), newRecheckCmd(ios), newGenManCmd(ios))
 	documentEnv(root)
 	return root
 }
