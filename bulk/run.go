@@ -33,6 +33,10 @@ type Job struct {
 	// Workers bounds the addresses verified at once; 0 means 64. Offline (no DNS),
 	// where the work is CPU-bound, it is capped at GOMAXPROCS.
 	Workers int
+	// Interactive says records arrive as someone types or pipes them: each is answered
+	// as soon as it is done, never held back to fill a batch (offline runs otherwise
+	// verify records in batches of 256).
+	Interactive bool
 
 	// Store, when non-nil and the run probes SMTP, answers addresses whose verdict is
 	// fresh by Policy without any DNS or SMTP traffic, and keeps every new verdict.
@@ -158,7 +162,7 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 	}
 	var readErr error
 	var err error
-	if !online && job.Pass == nil && job.Wait == nil {
+	if !online && !job.Interactive && job.Pass == nil && job.Wait == nil {
 		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
 		// per CPU, so channel hand-offs do not cost more than the verification.
 		err = verify.Stream(ctx, min(workers, runtime.GOMAXPROCS(0)), chunks(job.Input, &readErr),

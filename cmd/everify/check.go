@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"iter"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/everify/everify/bulk"
+	"github.com/everify/everify/csvio"
 	"github.com/everify/everify/verify"
 )
 
@@ -18,6 +20,7 @@ type CheckOptions struct {
 	Verify    verifyOptions
 	Format    string
 	Addresses []string
+	Store     storeOptions
 	// Verifier builds the Verifier lazily (tests substitute one).
 	Verifier func() (*verify.Verifier, error)
 }
@@ -46,6 +49,9 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 			if err := opts.Verify.complete(&opts.Verifier); err != nil {
 				return err
 			}
+			if err := opts.Store.complete(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -54,36 +60,47 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output `format`: text, json, ndjson, csv (default: text on a terminal, else ndjson)")
 	addVerifyFlags(cmd.Flags(), &opts.Verify)
+	addStoreFlags(cmd.Flags(), &opts.Store)
 	return cmd
 }
 
-func runCheck(ctx context.Context, opts *CheckOptions) error {
+func runCheck(ctx context.Context, opts *CheckOptions) (retErr error) {
 	v, err := opts.Verifier()
 	if err != nil {
 		return err
 	}
 	defer v.Close()
+	st, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer func() {
+			if cerr := st.Close(); cerr != nil && retErr == nil {
+				retErr = storeError(cerr)
+			}
+		}()
+	}
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	var undeliverable, doubtful bool
-	var readErr error
-	err = v.VerifyAll(ctx, opts.Verify.Workers, checkInputs(opts, &readErr), func(r verify.Result) error {
-		switch r.Status {
-		case verify.StatusUndeliverable:
-			undeliverable = true
-		case verify.StatusRisky, verify.StatusUnknown:
-			doubtful = true
-		}
-		return out.Write(&r)
-	})
+	_, err = bulk.Run(ctx, bulk.Job{Input: &checkInputs{opts: opts}, Interactive: true, Verifier: v, Workers: opts.Verify.Workers,
+		Store: st, Settings: storeSettings(&opts.Verify, v), Policy: opts.Store.policy(), Refresh: opts.Store.Refresh,
+		Emit: func(row bulk.Row) error {
+			switch row.Result.Status {
+			case verify.StatusUndeliverable:
+				undeliverable = true
+			case verify.StatusRisky, verify.StatusUnknown:
+				doubtful = true
+			}
+			return out.Write(row.Result)
+		}})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	reportPortBlocked(opts.IO, v)
 	switch {
 	case err != nil:
-		return err
-	case readErr != nil:
-		return fmt.Errorf("reading stdin: %w", readErr)
+		return storeError(err)
 	case undeliverable:
 		return &exitCodeError{exitFail}
 	case doubtful:
@@ -92,31 +109,40 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	return nil
 }
 
-// checkInputs yields the arguments, with "-" replaced by the non-blank lines of stdin.
-func checkInputs(opts *CheckOptions, readErr *error) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for _, a := range opts.Addresses {
-			if a != "-" {
-				if !yield(a) {
-					return
-				}
-				continue
-			}
-			sc := bufio.NewScanner(opts.IO.In) // read by Stream's producer: Ctrl-C does not wait for it
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			for sc.Scan() {
-				line := strings.TrimSuffix(sc.Text(), "\r")
+// checkInputs reads the arguments as records, with "-" replaced by the non-blank lines
+// of stdin.
+type checkInputs struct {
+	opts *CheckOptions
+	next int
+	sc   *bufio.Scanner // reading stdin for a "-"
+	line int
+}
+
+func (c *checkInputs) Read() (*csvio.Record, error) {
+	for {
+		if c.sc != nil {
+			if c.sc.Scan() {
+				c.line++
+				line := strings.TrimSuffix(c.sc.Text(), "\r")
 				if strings.TrimSpace(line) == "" {
 					continue
 				}
-				if !yield(line) {
-					return
-				}
+				return &csvio.Record{Line: c.line, Address: line, Fields: 1}, nil
 			}
-			if err := sc.Err(); err != nil {
-				*readErr = err
-				return
+			if err := c.sc.Err(); err != nil {
+				return nil, fmt.Errorf("reading stdin: %w", err)
 			}
+			c.sc = nil
 		}
+		if c.next == len(c.opts.Addresses) {
+			return nil, io.EOF
+		}
+		a := c.opts.Addresses[c.next]
+		c.next++
+		if a != "-" {
+			return &csvio.Record{Line: c.next, Address: a, Fields: 1}, nil
+		}
+		c.sc = bufio.NewScanner(c.opts.IO.In) // read by Stream's producer: Ctrl-C does not wait for it
+		c.sc.Buffer(make([]byte, 64<<10), 1<<20)
 	}
 }

@@ -149,7 +149,8 @@ func runRecheck(ctx context.Context, opts *RecheckOptions) (retErr error) {
 	if opts.After > 0 {
 		job.Wait = func(ctx context.Context, rec *csvio.Record) error {
 			// Every row was tried before the file was last written; a record's or the
-			// store's checked_at may say when more closely (to the second: round up).
+			// store's checked_at may say when more closely. Both are coarse (seconds;
+			// file times lag the clock by a tick): round up by a second.
 			first := st.ModTime()
 			_, t := src.pick(rec, opts.Only)
 			if t.IsZero() && sto != nil {
@@ -157,10 +158,10 @@ func runRecheck(ctx context.Context, opts *RecheckOptions) (retErr error) {
 					t = r.CheckedAt
 				}
 			}
-			if !t.IsZero() && t.Add(time.Second).Before(first) {
-				first = t.Add(time.Second)
+			if !t.IsZero() && t.Before(first) {
+				first = t
 			}
-			return sleepUntil(ctx, first.Add(opts.After))
+			return sleepUntil(ctx, first.Add(time.Second+opts.After))
 		}
 	}
 	sum, err := bulk.Run(ctx, job)

@@ -47,6 +47,11 @@ func TestBinaryBulkStore(t *testing.T) {
 			t.Errorf("row %d: cached checked_at %v, first asked at %v", i, b.CheckedAt, a.CheckedAt)
 		}
 	}
+	// check reads the same store.
+	out, _, _ := runBinary(t, "", append(append([]string{"check", "--format", "ndjson", "--store", db}, bulkWorldArgs(w)...), w.Want[0].Addr)...)
+	if rs := decodeNDJSON(t, out); len(rs) != 1 || !rs[0].Cached || string(rs[0].Reason) != w.Want[0].Reason {
+		t.Errorf("check after bulk: %s", out)
+	}
 	for _, flags := range [][]string{{"--refresh"}, {"--max-age", "1ns"}} {
 		s, _ := traffic()
 		rs := bulkRun(append([]string{"--store", db}, flags...)...)
@@ -62,25 +67,25 @@ func TestBinaryBulkStore(t *testing.T) {
 	}
 
 	// everify store on what the runs kept.
-	ios, out, errOut := testStreams("")
+	ios, stats, errOut := testStreams("")
 	if code := run(t.Context(), []string{"store", "stats", "--store", db}, ios); code != 0 {
 		t.Fatalf("store stats: exit %d %s", code, errOut)
 	}
 	for _, want := range []string{"deliverable", "undeliverable", "risky", "unknown", "10 domains"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("store stats lacks %q:\n%s", want, out)
+		if !strings.Contains(stats.String(), want) {
+			t.Errorf("store stats lacks %q:\n%s", want, stats)
 		}
 	}
-	ios, out, _ = testStreams("")
+	ios, exp, _ := testStreams("")
 	if code := run(t.Context(), []string{"store", "export", "--store", db}, ios); code != 0 {
 		t.Fatalf("store export: exit %d", code)
 	}
-	if n := strings.Count(out.String(), "\n"); n < 250 || !strings.Contains(out.String(), `"record":{"input":`) {
-		t.Errorf("store export: %d lines:\n%.300s", n, out)
+	if n := strings.Count(exp.String(), "\n"); n < 250 || !strings.Contains(exp.String(), `"record":{"input":`) {
+		t.Errorf("store export: %d lines:\n%.300s", n, exp)
 	}
-	ios, out, _ = testStreams("")
-	if code := run(t.Context(), []string{"store", "prune", "--store", db, "--max-age", "1ns"}, ios); code != 0 || !strings.Contains(out.String(), "pruned") {
-		t.Errorf("store prune: exit %d %s", code, out)
+	ios, pruned, _ := testStreams("")
+	if code := run(t.Context(), []string{"store", "prune", "--store", db, "--max-age", "1ns"}, ios); code != 0 || !strings.Contains(pruned.String(), "pruned") {
+		t.Errorf("store prune: exit %d %s", code, pruned)
 	}
 }
 
