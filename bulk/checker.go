@@ -34,6 +34,11 @@ func (c *checker) check(ctx context.Context, rec *csvio.Record) (outcome, error)
 		r, err := c.v.VerifyParsed(ctx, input, syn)
 		return outcome{r: r}, err
 	}
+	if !c.dedup.results { // offline: verifying again is cheaper than remembering
+		c.dedup.count(syn.Email())
+		r, err := c.v.VerifyParsed(ctx, input, syn)
+		return outcome{r: r}, err
+	}
 	o, err := c.dedup.do(ctx, syn.Email(), func() (outcome, error) {
 		if c.store == nil {
 			r, err := c.v.VerifyParsed(ctx, input, syn)

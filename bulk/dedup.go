@@ -39,7 +39,7 @@ func newDedup(results bool) *dedup {
 // When the first call failed (its ctx ended), a duplicate runs fn itself.
 func (d *dedup) do(ctx context.Context, key string, fn func() (outcome, error)) (outcome, error) {
 	if !d.results {
-		d.count(maphash.String(d.seed, key))
+		d.count(key)
 		return fn()
 	}
 	d.mu.Lock()
@@ -75,8 +75,9 @@ func (d *dedup) do(ctx context.Context, key string, fn func() (outcome, error)) 
 	return e.o, e.err
 }
 
-// count records an address hash and counts it when seen recently.
-func (d *dedup) count(h uint64) {
+// count records the hash of an address and counts it when seen recently.
+func (d *dedup) count(key string) {
+	h := maphash.String(d.seed, key)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	_, hit := d.seenCur[h]
