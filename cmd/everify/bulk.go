@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -292,10 +293,13 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		err = cerr
 	}
 	bar.finish()
-	if err != nil && cp != nil && !errors.Is(err, context.Canceled) {
-		// A failed write (a full disk) may have left a torn row: cut the output back to
-		// the last checkpoint, whose rows are whole.
-		f.Truncate(cp.OutputSize)
+	if err != nil && f != nil && !errors.Is(err, context.Canceled) {
+		// A failed write (a full disk) may have left a torn row: cut it off.
+		var from int64
+		if cp != nil {
+			from = cp.OutputSize
+		}
+		cutTorn(f, from)
 	}
 	if problems > maxProblemLines {
 		fmt.Fprintf(opts.IO.ErrOut, "everify: … and %d more malformed rows\n", problems-maxProblemLines)
@@ -353,6 +357,31 @@ func outputFile(path string) bool {
 	return errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode().IsRegular()
 }
 
+// cutTorn truncates f after its last whole record, scanning from from, a record
+// boundary: a line break outside double quotes ends a CSV row (and an NDJSON line,
+// whose quotes pair within the line).
+func cutTorn(f *os.File, from int64) error {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	end, pos, quoted := from, from, false
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			break
+		}
+		pos++
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			end = pos
+		}
+	}
+	return f.Truncate(end)
+}
+
 // countWriter counts the bytes written to w; while discard is set it drops them.
 type countWriter struct {
 	w       io.Writer
@@ -382,6 +411,8 @@ func findCheckpoint(opts *BulkOptions, cpPath string) (*bulk.Checkpoint, error) 
 		return nil, nil
 	case err != nil:
 		return nil, err
+	case !opts.Resume && cp.Rows == 0:
+		return nil, nil // nothing done: nothing to lose by starting over
 	case !opts.Resume:
 		return nil, withHint(fmt.Errorf("%s holds an interrupted run (%d rows done)", opts.Output, cp.Rows),
 			"add --resume to continue it, or delete "+cpPath+" to start over")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -138,9 +139,22 @@ func TestBulkResumeRefuses(t *testing.T) {
 	if code := run(ctx, []string{"bulk", "--offline", in, "-o", out}, ios); code != exitInterrupted {
 		t.Fatalf("exit %d, want %d", code, exitInterrupted)
 	}
-	if _, err := os.Stat(bulk.CheckpointPath(out)); err != nil {
+	cp, err := bulk.LoadCheckpoint(bulk.CheckpointPath(out))
+	if err != nil {
 		t.Fatalf("interrupted run left no checkpoint: %v", err)
 	}
+	if code, errOut := run1(); code != 0 {
+		t.Errorf("checkpoint of no row done: a new run should start over; exit %d %q", code, errOut)
+	}
+	// Say the first row was done: the output holds it and a torn second one.
+	header, rest, _ := strings.Cut(string(full), "\n")
+	row1, _, _ := strings.Cut(rest, "\n")
+	cp.Rows, cp.Offset, cp.OutputRows = 1, int64(len("email\na@mailinator.com\n")), 1
+	cp.OutputSize = int64(len(header + "\n" + row1 + "\n"))
+	if err := cp.Save(bulk.CheckpointPath(out)); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(out, full[:cp.OutputSize+5], 0o644)
 	if code, errOut := run1(); code != exitError || !strings.Contains(errOut, "add --resume") {
 		t.Errorf("existing checkpoint without --resume: exit %d %q", code, errOut)
 	}
@@ -158,8 +172,39 @@ func TestBulkResumeRefuses(t *testing.T) {
 	if got, _ := os.ReadFile(out); !bytes.Equal(got, full) {
 		t.Errorf("resumed output\n%q\nwant\n%q", got, full)
 	}
+	if _, err := os.Stat(bulk.CheckpointPath(out)); err == nil {
+		t.Error("checkpoint left after the resumed run finished")
+	}
 	ios, _, errOut := testStreams("")
 	if code := run(t.Context(), []string{"bulk", "--offline", in, "--resume"}, ios); code != exitError || !strings.Contains(errOut.String(), "-o FILE") {
 		t.Errorf("--resume to stdout: exit %d %q", code, errOut)
+	}
+}
+
+// TestBinaryBulkFileTooLarge: when the output cannot grow (a full disk; here the file
+// size limit), the run fails and the rows written so far are whole and parseable.
+func TestBinaryBulkFileTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "list.csv"), filepath.Join(dir, "out.csv")
+	var b strings.Builder
+	b.WriteString("id,email,note\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "%d,user%d@gmail.com,\"two\nlines\"\n", i, i)
+	}
+	os.WriteFile(in, []byte(b.String()), 0o644)
+	cmd := exec.Command("sh", "-c", `ulimit -f 200 && exec "$0" "$@"`, binPath, "bulk", "--offline", in, "-o", out)
+	errOut, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError || !strings.Contains(string(errOut), "file too large") {
+		t.Fatalf("exit %v, want %d and the write error:\n%s", err, exitError, errOut)
+	}
+	got, _ := os.ReadFile(out)
+	_, rows := readCSV(t, string(got))
+	if len(rows) == 0 || len(rows) >= 5000 || !strings.HasSuffix(string(got), "\n") {
+		t.Fatalf("%d rows kept (%d bytes)", len(rows), len(got))
+	}
+	for i, r := range rows {
+		if r["email"] != fmt.Sprintf("user%d@gmail.com", i) || r["note"] != "two\nlines" || r["status"] != "unknown" {
+			t.Fatalf("row %d: %v", i, r)
+		}
 	}
 }
