@@ -174,17 +174,11 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		return err
 	}
 	defer v.Close()
-	st, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
 	if err != nil {
 		return err
 	}
-	if st != nil {
-		defer func() {
-			if cerr := st.Close(); cerr != nil && retErr == nil {
-				retErr = storeError(cerr)
-			}
-		}()
-	}
+	defer closeStore(&retErr)
 	settings := outputSettings(opts, v)
 
 	// The output: a file that a checkpoint describes while the run goes (resumable when
@@ -299,7 +293,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		if cp != nil {
 			from = cp.OutputSize
 		}
-		cutTorn(f, from)
+		cutTorn(f, from, opts.Format == formatCSV)
 	}
 	if problems > maxProblemLines {
 		fmt.Fprintf(opts.IO.ErrOut, "everify: … and %d more malformed rows\n", problems-maxProblemLines)
@@ -309,7 +303,7 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	if cp != nil {
 		if err == nil {
 			os.Remove(cpPath) // finished: nothing to resume
-		} else if cp.Rows > 0 {
+		} else if cp.Rows > 0 && !errors.Is(err, bulk.ErrInputChanged) {
 			fmt.Fprintf(opts.IO.ErrOut, "everify: %d rows done; to continue, run the same command with --resume\n", cp.Rows)
 		}
 	}
@@ -358,9 +352,9 @@ func outputFile(path string) bool {
 }
 
 // cutTorn truncates f after its last whole record, scanning from from, a record
-// boundary: a line break outside double quotes ends a CSV row (and an NDJSON line,
-// whose quotes pair within the line).
-func cutTorn(f *os.File, from int64) error {
+// boundary: a line break outside double quotes ends a CSV row; any line break ends a
+// JSON record (JSON escapes those inside strings).
+func cutTorn(f *os.File, from int64, csv bool) error {
 	if _, err := f.Seek(from, io.SeekStart); err != nil {
 		return err
 	}
@@ -373,7 +367,7 @@ func cutTorn(f *os.File, from int64) error {
 		}
 		pos++
 		switch {
-		case c == '"':
+		case c == '"' && csv:
 			quoted = !quoted
 		case c == '\n' && !quoted:
 			end = pos

@@ -70,17 +70,11 @@ func runCheck(ctx context.Context, opts *CheckOptions) (retErr error) {
 		return err
 	}
 	defer v.Close()
-	st, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
 	if err != nil {
 		return err
 	}
-	if st != nil {
-		defer func() {
-			if cerr := st.Close(); cerr != nil && retErr == nil {
-				retErr = storeError(cerr)
-			}
-		}()
-	}
+	defer closeStore(&retErr)
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	var undeliverable, doubtful bool
 	_, err = bulk.Run(ctx, bulk.Job{Input: &checkInputs{opts: opts}, Interactive: true, Verifier: v, Workers: opts.Verify.Workers,

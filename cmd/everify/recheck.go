@@ -40,7 +40,7 @@ func newRecheckCmd(ios *IOStreams) *cobra.Command {
 		Short: "Re-verify the unknown rows of a previous bulk output (CSV or NDJSON), copying the others unchanged",
 		Example: `  everify bulk list.csv -o checked.csv
   everify recheck --after 15m checked.csv -o rechecked.csv   # greylisted rows, once the servers allow a retry
-  everify recheck --only smtp_timeout,risky --format ndjson checked.ndjson > again.ndjson`,
+  everify recheck --only smtp_timeout,risky checked.ndjson > again.ndjson`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -66,7 +66,7 @@ func newRecheckCmd(ios *IOStreams) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "", "write to `file` instead of stdout")
 	f.StringSliceVar(&opts.Only, "only", nil, "re-verify the rows with these `statuses or reasons` (default: unknown)")
-	f.DurationVar(&opts.After, "after", 0, "wait until each row's first try is at least this `old` (greylisting: servers commonly want 5-30 minutes)")
+	f.DurationVar(&opts.After, "after", 0, "wait until each row's first try is at least this `duration` old (greylisting: servers commonly want 5-30 minutes)")
 	addVerifyFlags(f, &opts.Verify)
 	addStoreFlags(f, &opts.Store)
 	return cmd
@@ -125,17 +125,11 @@ func runRecheck(ctx context.Context, opts *RecheckOptions) (retErr error) {
 		return err
 	}
 	defer v.Close()
-	sto, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	sto, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
 	if err != nil {
 		return err
 	}
-	if sto != nil {
-		defer func() {
-			if cerr := sto.Close(); cerr != nil && retErr == nil {
-				retErr = storeError(cerr)
-			}
-		}()
-	}
+	defer closeStore(&retErr)
 	settings := storeSettings(&opts.Verify, v)
 	if err := src.writeHeader(out); err != nil {
 		return err

@@ -53,11 +53,20 @@ const storeHint = "run with --no-store, or move the file away (everify then star
 // one: --no-store, --offline and --no-smtp (no SMTP verdicts to reuse or keep). A
 // default store that cannot be created (no cache dir, read-only home) is a warning; an
 // explicit --store that fails, or a file that is not an everify store, is an error.
-func openStore(ios *IOStreams, vo *verifyOptions, o *storeOptions, v *verify.Verifier) (*store.Store, error) {
+// The caller defers closeStore(&retErr): a failed last write becomes the run's error.
+func openStore(ios *IOStreams, vo *verifyOptions, o *storeOptions, v *verify.Verifier) (st *store.Store, closeStore func(*error), err error) {
+	closeStore = func(*error) {}
 	if o.NoStore || vo.Offline || vo.NoSMTP || v.SMTP == nil {
-		return nil, nil
+		return nil, closeStore, nil
 	}
-	return openStoreFile(ios, o)
+	if st, err = openStoreFile(ios, o); err != nil || st == nil {
+		return nil, closeStore, err
+	}
+	return st, func(retErr *error) {
+		if cerr := st.Close(); cerr != nil && *retErr == nil {
+			*retErr = storeError(cerr)
+		}
+	}, nil
 }
 
 func openStoreFile(ios *IOStreams, o *storeOptions) (*store.Store, error) {
