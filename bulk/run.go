@@ -51,6 +51,9 @@ type Job struct {
 
 	// Pass, when non-nil, picks records that are emitted as they are, with a nil
 	// Result, instead of being verified (recheck copies rows it does not redo).
+	// (A shard selection, rows whose domain hashes to another shard, belongs beside
+	// it: such rows are done for [Progress] and resume, but never reach Emit; Row.N
+	// keeps the input row number.)
 	Pass func(*csvio.Record) bool
 	// Wait, when non-nil, is called by a worker before verifying a record, and may
 	// block (recheck waits there until a greylisted row's retry is due). It returns an

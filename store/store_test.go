@@ -273,3 +273,23 @@ func TestStatsPruneExport(t *testing.T) {
 		t.Error("prune dropped an unknown verdict younger than a day")
 	}
 }
+
+// TestWriteFailureSticky: a failed commit (here: the database closed under the store;
+// in life a full disk or a read-only file) is returned by Flush and by every later Put.
+func TestWriteFailureSticky(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Close()
+	s.Put(result("a@b.zz", verify.ReasonAccepted, t0), "S")
+	if err := s.Flush(); err == nil {
+		t.Fatal("Flush after a failed commit: nil error")
+	}
+	if err := s.Put(result("b@b.zz", verify.ReasonAccepted, t0), "S"); err == nil {
+		t.Error("Put after a failed commit: nil error")
+	}
+	if err := s.Close(); err == nil {
+		t.Error("Close after a failed commit: nil error")
+	}
+}

@@ -208,3 +208,28 @@ func TestBinaryBulkFileTooLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestCutTorn(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+		csv            bool
+	}{
+		{"csv torn", "a,b\n1,\"two\nlines\"\n2,\"tw", "a,b\n1,\"two\nlines\"\n", true},
+		{"csv whole", "a,b\n1,2\n", "a,b\n1,2\n", true},
+		{"ndjson escaped quote", "{\"input\":\"\\\"Jane\"}\n{\"input\":\"x\"}\n{\"inp", "{\"input\":\"\\\"Jane\"}\n{\"input\":\"x\"}\n", false},
+	} {
+		path := filepath.Join(t.TempDir(), "out")
+		os.WriteFile(path, []byte(tt.in), 0o644)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cutTorn(f, 0, tt.csv); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if got, _ := os.ReadFile(path); string(got) != tt.want {
+			t.Errorf("%s: cut to %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
