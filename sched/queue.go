@@ -98,7 +98,15 @@ func (q *queue) pushLocked(r *request, first bool) {
 			if first {
 				t.reqs = slices.Insert(t.reqs, 0, r)
 			} else {
-				t.reqs = append(t.reqs, r)
+				// In order of age: workers start addresses in input order, but their
+				// DNS answers (and so their arrival here) come in any order.
+				i, _ := slices.BinarySearchFunc(t.reqs, r, func(a, b *request) int {
+					if a.started.After(b.started) {
+						return 1
+					}
+					return -1
+				})
+				t.reqs = slices.Insert(t.reqs, i, r)
 			}
 			if first && i > 0 {
 				copy(q.txs[1:i+1], q.txs[:i])
@@ -150,6 +158,9 @@ func (s *Scheduler) kickLocked(q *queue) {
 // txLimit per transaction, and starts the bound of each that had none. Recipients of a
 // domain known to be catch-all cannot be refused: up to safe of them come on top of n.
 func (s *Scheduler) takeLocked(q *queue, n, safe int) []*tx {
+	// The oldest work first, whatever its domain, so that results come out close to
+	// input order (bulk writes rows in order: a young request served early only waits).
+	slices.SortStableFunc(q.txs, func(a, b *tx) int { return a.reqs[0].started.Compare(b.reqs[0].started) })
 	var out []*tx
 	keep := q.txs[:0]
 	for _, t := range q.txs {

@@ -20,12 +20,12 @@ type request struct {
 	dom      *domain // never nil
 	cands    []cand  // the route: cands[0] is the exchanger it is queued for
 	attempts int
+	started  time.Time       // the oldest work goes first
 	ctx      context.Context // the caller's; nil for probes
 	done     chan Outcome    // buffered: the scheduler never blocks on a caller that left
 
 	// Under Scheduler.mu:
 	finished bool
-	answered bool        // counted out of dom.inflight
 	timer    *time.Timer // the bound, from the first claim
 	accepted *Outcome    // accepted, waiting for the domain's catch-all answer
 }
@@ -46,13 +46,12 @@ type cand struct {
 
 // domain is what the scheduler knows of one domain: its route and catch-all status.
 type domain struct {
-	name     string
-	cands    []cand
-	settled  bool
-	ca       CatchAll
-	probing  bool
-	waiters  []*request
-	inflight int // callers' requests not answered yet
+	name    string
+	cands   []cand
+	settled bool
+	ca      CatchAll
+	probing bool
+	waiters []*request
 }
 
 // maxAddrsPerHost bounds the addresses of one MX host tried.
@@ -107,23 +106,10 @@ func (s *Scheduler) finishLocked(r *request, out Outcome) {
 		return
 	}
 	d := r.dom
-	s.answeredLocked(r)
 	if r.wantCA && out.Fail == FailNone && s.cfg.Classify(out.Step, out.Reply) == KindAccepted {
 		if !d.settled {
 			r.accepted = &out
 			d.waiters = append(d.waiters, r)
-			if len(d.waiters) == 1 {
-				// Waiting for the domain's other recipients must not cost this one its
-				// catch-all answer: past a quarter of the bound the probe goes anyway.
-				time.AfterFunc(s.cfg.Bound/4, func() {
-					s.mu.Lock()
-					defer s.mu.Unlock()
-					if !d.settled && !d.probing && len(d.waiters) > 0 {
-						d.probing = true
-						s.enqueueProbeLocked(r)
-					}
-				})
-			}
 			s.maybeProbeLocked(d, r)
 			return
 		}
@@ -134,26 +120,31 @@ func (s *Scheduler) finishLocked(r *request, out Outcome) {
 		r.timer.Stop()
 	}
 	r.done <- out
-	s.maybeProbeLocked(d, r)
-}
-
-// answeredLocked records that r (a caller's request) needs no more RCPT of its own.
-func (s *Scheduler) answeredLocked(r *request) {
-	if !r.probe && !r.answered {
-		r.answered = true
-		r.dom.inflight--
-	}
 }
 
 // maybeProbeLocked queues d's catch-all probe on r's server once accepted recipients
-// wait for it and no other recipient of d is still unanswered: one of those may yet be
-// refused as unknown, which settles d without a probe (and without its rejection).
+// wait for it. While a group's replies are handed out it waits for the end of the
+// group: a recipient of d later in the group may be refused as unknown, which settles d
+// without a probe and its rejection.
 func (s *Scheduler) maybeProbeLocked(d *domain, r *request) {
-	if d.settled || d.probing || len(d.waiters) == 0 || d.inflight > 0 {
+	if d.settled || d.probing || len(d.waiters) == 0 {
+		return
+	}
+	if s.group != nil {
+		s.group[d] = r
 		return
 	}
 	d.probing = true
 	s.enqueueProbeLocked(r)
+}
+
+// endGroupLocked queues the probes held back while a group's replies were handed out.
+func (s *Scheduler) endGroupLocked() {
+	held := s.group
+	s.group = nil
+	for d, r := range held {
+		s.maybeProbeLocked(d, r)
+	}
 }
 
 // probeResult is the catch-all status a probe's outcome shows.
@@ -195,7 +186,7 @@ func (s *Scheduler) settleLocked(d *domain, ca CatchAll) {
 // enqueueProbeLocked queues the catch-all probe of r's domain on r's server, first in
 // line, so that it goes into the session's next group.
 func (s *Scheduler) enqueueProbeLocked(r *request) {
-	p := &request{addr: randomLocal() + "@" + r.dom.name, dom: r.dom, probe: true, cands: r.cands}
+	p := &request{addr: randomLocal() + "@" + r.dom.name, dom: r.dom, probe: true, cands: r.cands, started: r.started}
 	s.routeLocked(p, Outcome{Fail: FailUnreachable})
 }
 

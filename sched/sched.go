@@ -61,6 +61,9 @@ type Request struct {
 	UTF8     bool            // the address needs SMTPUTF8
 	Hosts    []dnscheck.Host // the domain's exchangers
 	CatchAll bool            // also find out whether the domain is catch-all, if accepted
+	// Started is when the address's verification began: the older are served first
+	// (bulk writes rows in input order). Zero means now.
+	Started time.Time
 }
 
 // Outcome is what the servers said about one request.
@@ -116,6 +119,7 @@ type Scheduler struct {
 	queues  map[netip.Addr]*queue
 	domains map[string]*domain
 	closed  bool
+	group   map[*domain]*request // while a group's replies are handed out: probes held
 	wg      sync.WaitGroup
 
 	sessions, roundTrips, attempts, timeouts, failures, peak atomic.Int64
@@ -178,7 +182,10 @@ func (s *Scheduler) Probe(ctx context.Context, req Request) (Outcome, error) {
 		return Outcome{}, context.Canceled
 	}
 	r.dom = s.domainLocked(req.Domain, req.Hosts)
-	r.dom.inflight++
+	r.started = req.Started
+	if r.started.IsZero() {
+		r.started = time.Now()
+	}
 	r.cands = r.dom.cands
 	s.routeLocked(r, Outcome{Fail: FailUnreachable, Message: "no address to connect to"})
 	s.mu.Unlock()
@@ -186,10 +193,6 @@ func (s *Scheduler) Probe(ctx context.Context, req Request) (Outcome, error) {
 	case out := <-r.done:
 		return out, nil
 	case <-ctx.Done():
-		s.mu.Lock()
-		s.answeredLocked(r)
-		s.maybeProbeLocked(r.dom, r)
-		s.mu.Unlock()
 		return Outcome{}, ctx.Err()
 	}
 }

@@ -212,11 +212,10 @@ func TestStickyFailureExpires(t *testing.T) {
 	}
 }
 
-// TestCatchAllProbeNotHeldForever: the catch-all probe waits for the domain's
-// unanswered recipients (one may be refused, which makes the probe unneeded), but only
-// up to a quarter of the bound, so that accepted recipients of a long queue still get
-// their catch-all answer in time.
-func TestCatchAllProbeNotHeldForever(t *testing.T) {
+// TestCatchAllProbeFirstInLine: the catch-all probe goes ahead of the domain's queued
+// recipients, so that accepted recipients of a long queue get their catch-all answer
+// within their bound.
+func TestCatchAllProbeFirstInLine(t *testing.T) {
 	farm := fakes.NewMXFarm(t)
 	farm.Host("127.0.3.4", fakes.Config{CatchAll: []string{"ca.zz"}, Latency: 100 * time.Millisecond})
 	// One recipient per session, one session at a time: ten recipients take about 3 s,

@@ -91,6 +91,8 @@ func (ss *session) group(work []*tx) bool {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.group = map[*domain]*request{}
+	defer s.endGroupLocked()
 	alive := true
 	var skip *tx // a transaction whose remaining RCPTs need no answer here
 	inTx := 0    // recipients answered in the current transaction

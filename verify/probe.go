@@ -23,9 +23,11 @@ func (v *Verifier) newScheduler() *sched.Scheduler {
 	})
 }
 
-// probe runs the SMTP stage for r, whose syntax and DNS stages passed.
-func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host) error {
+// probe runs the SMTP stage for r, whose syntax and DNS stages passed; its
+// verification started at start (the scheduler serves older addresses first).
+func (v *Verifier) probe(ctx context.Context, r *Result, hosts []dnscheck.Host, start time.Time) error {
 	req := sched.Request{
+		Started:  start,
 		Addr:     r.Syntax.Local + "@" + r.Syntax.ASCIIDomain,
 		Domain:   r.Syntax.ASCIIDomain,
 		UTF8:     r.Syntax.SMTPUTF8,

@@ -22,6 +22,11 @@ type Result struct {
 	// SoftBounces is the soft-bounce count of an address on a [Verifier.Suppress] list
 	// that is below the limit (so not suppressed); 0 otherwise.
 	SoftBounces int `json:"soft_bounces,omitempty"`
+	// Cached says the verdict came from the result store instead of the servers.
+	Cached bool `json:"cached"`
+	// CheckedAt is when the verdict was reached (for a cached one: when the servers were
+	// asked), in UTC to the second.
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 // DomainInfo is the DNS stage's evidence.
@@ -59,6 +64,7 @@ func (r *Result) setReason(reason Reason) {
 
 func (r *Result) finish(start time.Time) {
 	r.DurationMS = time.Since(start).Milliseconds()
+	r.CheckedAt = start.UTC().Truncate(time.Second)
 	if r.Domain.MX == nil {
 		r.Domain.MX = []MXHost{}
 	}

@@ -141,17 +141,28 @@ func (v *Verifier) VerifyParsed(ctx context.Context, input string, syn Syntax) (
 	return r, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
-	return v.verifyParsed(ctx, input, v.Parse(input))
-}
-
-func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (Result, error) {
-	r := Result{Input: input}
-	r.Syntax = syn
+// LocalVerdict runs the stages that need no network — syntax, lists, --allow/--deny,
+// reserved names — on an input parsed by [Verifier.Parse]. It returns their verdict and
+// true when they decide, and false when the address needs the DNS and SMTP stages. A
+// result store consults it first, so that an address now denied, allowed or invalid is
+// never answered from a stored verdict.
+func (v *Verifier) LocalVerdict(input string, syn Syntax) (Result, bool) {
+	v.init()
+	start := time.Now()
+	r := Result{Input: input, Syntax: syn}
 	if !syn.Valid {
 		r.setReason(ReasonInvalidSyntax)
-		return r, nil
+	} else if !v.local(&r) {
+		return Result{}, false
 	}
+	r.finish(start)
+	return r, true
+}
+
+// local fills r's list flags and, when the allow/deny lists or a reserved name decide,
+// its verdict, reporting whether they did. r.Syntax is valid.
+func (v *Verifier) local(r *Result) bool {
+	syn := &r.Syntax
 	r.Email = syn.Email()
 	domain := syn.ASCIIDomain
 	literal := syn.Literal.IsValid()
@@ -166,17 +177,35 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 	switch {
 	case v.Deny.Match(syn.Local, domain):
 		r.setReason(ReasonDenied)
-		return r, nil
-	case v.suppressed(&r):
+	case v.suppressed(r):
 		r.setReason(ReasonSuppressed)
-		return r, nil
 	case v.Allow.Match(syn.Local, domain):
 		r.setReason(ReasonAllowed)
-		return r, nil
 	case !literal && IsReservedDomain(domain):
 		r.setReason(ReasonReservedDomain)
+	default:
+		return false
+	}
+	return true
+}
+
+func (v *Verifier) verify(ctx context.Context, input string) (Result, error) {
+	return v.verifyParsed(ctx, input, v.Parse(input))
+}
+
+func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (Result, error) {
+	start := time.Now()
+	r := Result{Input: input}
+	r.Syntax = syn
+	if !syn.Valid {
+		r.setReason(ReasonInvalidSyntax)
 		return r, nil
 	}
+	if v.local(&r) {
+		return r, nil
+	}
+	domain := syn.ASCIIDomain
+	literal := syn.Literal.IsValid()
 	if v.DNS == nil {
 		if r.Disposable {
 			r.setReason(ReasonDisposable)
@@ -243,7 +272,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, input string, syn Syntax) (
 		r.setReason(ReasonSMTPSkipped)
 		return r, nil
 	}
-	err := v.probe(actx, &r, hosts)
+	err := v.probe(actx, &r, hosts, start)
 	if err != nil && ctx.Err() != nil {
 		return r, ctx.Err()
 	}

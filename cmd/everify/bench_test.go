@@ -103,14 +103,16 @@ func BenchmarkBulkOfflineInProcess(b *testing.B) {
 // round-trip latency and Postfix's error limits (soft 10 with 1 s sleeps, hard 20),
 // on generated addresses over many domains (real, unknown and catch-all). Reports
 // addresses/s, SMTP sessions and round trips per address (counted by the servers),
-// DNS queries per domain, and peak RSS of the binary.
+// DNS queries per domain, and peak RSS of the binary; without and with a result store
+// (what writing every verdict costs).
 //
 //	go test ./cmd/everify -run '^$' -bench BulkOnline -benchtime 1x
 func BenchmarkBulkOnline(b *testing.B) {
 	for _, bc := range []struct {
 		rows, domains, hosts int
-	}{{5000, 50, 25}, {20000, 200, 50}} {
-		b.Run(fmt.Sprintf("rows=%d/domains=%d/mx=%d", bc.rows, bc.domains, bc.hosts), func(b *testing.B) {
+		store                bool
+	}{{5000, 50, 25, false}, {5000, 50, 25, true}, {20000, 200, 50, false}, {20000, 200, 50, true}} {
+		b.Run(fmt.Sprintf("rows=%d/domains=%d/mx=%d/store=%v", bc.rows, bc.domains, bc.hosts, bc.store), func(b *testing.B) {
 			var wall time.Duration
 			var rss int64
 			var sessions, rtts, rows, queries, domains int
@@ -122,7 +124,12 @@ func BenchmarkBulkOnline(b *testing.B) {
 				in := filepath.Join(b.TempDir(), "list.csv")
 				os.WriteFile(in, w.CSV, 0o644)
 				b.StartTimer()
-				wl, r := runMeasured(b, append([]string{"bulk", "--progress", "never", in, "-o", os.DevNull}, bulkWorldArgs(w)...)...)
+				storeArgs := []string{"--no-store"}
+				if bc.store { // a new store each time: every verdict is written, none reused
+					storeArgs = []string{"--store", filepath.Join(b.TempDir(), "s.db")}
+				}
+				args := append([]string{"bulk", "--progress", "never", in, "-o", os.DevNull}, bulkWorldArgs(w)...)
+				wl, r := runMeasured(b, append(args, storeArgs...)...)
 				b.StopTimer()
 				wall += wl
 				rss = max(rss, r)

@@ -1,25 +1,25 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
-	"iter"
+	"io/fs"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/everify/everify/bulk"
 	"github.com/everify/everify/csvio"
 	"github.com/everify/everify/shard"
+	"github.com/everify/everify/store"
 	"github.com/everify/everify/verify"
 )
 
@@ -35,6 +35,8 @@ type BulkOptions struct {
 	FailOn   []string
 	Progress string
 	CSVSafe  bool
+	Store    storeOptions
+	Resume   bool
 	Verifier func() (*verify.Verifier, error)
 	// --shard K/N (bulk_shard.go); the zero Shard is an unsharded run.
 	ShardFlag      string
@@ -86,6 +88,12 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 			if err := completeShard(cmd, opts); err != nil {
 				return err
 			}
+			if err := opts.Store.complete(cmd.Flags()); err != nil {
+				return err
+			}
+			if opts.Resume && (opts.Output == "" || opts.Output == "-") {
+				return flagErrorf("--resume needs the output file of the interrupted run (-o FILE)")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -99,7 +107,9 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 	f.StringSliceVar(&opts.Keep, "keep", nil, "write only rows with these `statuses` (e.g. deliverable,risky)")
 	f.StringSliceVar(&opts.FailOn, "fail-on", nil, "exit 2 if any row has one of these `statuses or reasons`")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
+	f.BoolVar(&opts.Resume, "resume", false, "continue an interrupted run writing to -o FILE where it stopped")
 	addCSVSafeFlag(f, &opts.CSVSafe)
+	addStoreFlags(f, &opts.Store)
 	addVerifyFlags(f, &opts.Verify)
 	addShardFlag(cmd, opts)
 	return cmd
@@ -149,10 +159,47 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	if err := checkNotInPlace(opts); err != nil {
 		return err
 	}
+	toFile := opts.Output != "" && opts.Output != "-"
+	var cp *bulk.Checkpoint
+	cpPath := ""
+	if opts.Resume && !outputFile(opts.Output) {
+		return flagErrorf("--resume needs a regular output file, not %s", opts.Output)
+	}
+	if toFile && outputFile(opts.Output) {
+		cpPath = bulk.CheckpointPath(opts.Output)
+		var err error
+		if cp, err = findCheckpoint(opts, cpPath); err != nil {
+			return err
+		}
+	}
 	sh, err := newShardRun(opts)
 	if err != nil {
 		return err
 	}
+	v, err := opts.Verifier()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	if err != nil {
+		return err
+	}
+	defer closeStore(&retErr)
+	settings := outputSettings(opts, v)
+	fresh := false // a new checkpoint: the output is created anew
+	if toFile && cp == nil && regularFile(opts.File) && outputFile(opts.Output) {
+		// The checkpoint comes first, so that a run stopped at any point (even before
+		// its input opened) can resume.
+		if cp, err = bulk.NewCheckpoint(opts.File, settings); err == nil {
+			err = cp.Save(cpPath)
+		}
+		if err != nil {
+			return err
+		}
+		fresh = true
+	}
+
 	in, total, closeIn, err := openBulkInput(ctx, opts)
 	if err != nil {
 		return err
@@ -171,16 +218,31 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		total--
 	}
 
-	v, err := opts.Verifier()
-	if err != nil {
-		return err
-	}
-	defer v.Close()
-
+	// The output: a file that a checkpoint describes while the run goes (resumable when
+	// the input is a file too), or stdout.
 	var out io.Writer = opts.IO.Out
-	if opts.Output != "" && opts.Output != "-" {
-		f, err := createOutput(ctx, opts.Output)
+	var f *os.File
+	cw := &countWriter{}
+	if toFile {
+		switch {
+		case fresh:
+			f, err = os.Create(opts.Output)
+		case cp != nil:
+			if err := cp.Check(opts.File, settings); err != nil {
+				return withHint(fmt.Errorf("cannot resume %s: %w", opts.Output, err),
+					"run without --resume after deleting "+cpPath+" to start over")
+			}
+			// The output may be missing: the run stopped before creating it.
+			if f, err = os.OpenFile(opts.Output, os.O_RDWR|os.O_CREATE, 0o644); err == nil {
+				err = cp.TruncateOutput(f)
+			}
+		default:
+			f, err = createOutput(ctx, opts.Output)
+		}
 		if err != nil {
+			if f != nil {
+				f.Close()
+			}
 			return err
 		}
 		defer func() {
@@ -189,20 +251,36 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 				retErr = cerr
 			}
 		}()
-		out = f
+		cw.w, out = f, cw
+		if cp != nil {
+			cw.n = cp.OutputSize
+		}
 	}
+	resumed := cp != nil && cp.Rows > 0
+	cw.discard = cp != nil && cp.OutputSize > 0 // the header is in the file already
 	sink, err := newBulkSink(out, opts.Format, rd, opts.CSVSafe, sh != nil)
+	if err == nil {
+		err = sink.resume(cp)
+	}
 	if err != nil {
 		return err
 	}
+	cw.discard = false
 
 	bar := newProgress(opts, total)
-	sum := newSummary()
-	cache := newDedup(v.DNS != nil)
+	if resumed {
+		bar.skip(cp.Rows)
+	}
 	problems := 0
-	failed := false
+	failed := cp != nil && cp.Failed
+	written := 0
+	if cp != nil {
+		written = cp.OutputRows
+	}
+	sum := newSummary()
 	lies := newLieWarner(opts.IO.ErrOut)
-	emitRow := func(rec *csvio.Record, r *verify.Result) error {
+	emitRow := func(row bulk.Row) error {
+		rec, r := row.Record, row.Result
 		if msg := rowProblem(rec); msg != "" {
 			if problems < maxProblemLines {
 				bar.clear()
@@ -221,63 +299,63 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 		if len(opts.Keep) > 0 && !matches(opts.Keep, r) {
 			return nil
 		}
+		written++
 		return sink.write(rec, r)
 	}
-	verifyRow := func(ctx context.Context, rec *csvio.Record) (verify.Result, error) {
-		if rec.Problem != "" {
-			return verify.Invalid(rec.Address, "line "+strconv.Itoa(rec.Line)+": "+rec.Problem), nil
+	job := bulk.Job{Input: sh.records(rd, v), Offset: inputOffset(rd), Verifier: v, Workers: opts.Verify.Workers,
+		Store: st, Settings: storeSettings(&opts.Verify, v), Policy: opts.Store.policy(), Refresh: opts.Store.Refresh,
+		Emit: emitRow}
+	if cp != nil {
+		job.Skip, job.SkipOffset = cp.Rows, cp.Offset
+		// Save what is on disk: the output synced first, then the checkpoint naming it.
+		job.Checkpoint = func(p bulk.Progress) error {
+			if err := sink.flush(); err != nil {
+				return err
+			}
+			if err := f.Sync(); err != nil {
+				return err
+			}
+			cp.Rows, cp.Offset, cp.OutputRows, cp.OutputSize, cp.Failed = p.Rows, p.Offset, written, cw.n, failed
+			return cp.Save(cpPath)
 		}
-		return cache.verify(ctx, v, rec.Address)
 	}
-	var readErr error
-	src := sh.records(rd, v)
-	if v.DNS == nil {
-		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
-		// per CPU, so channel hand-offs do not cost more than the verification.
-		workers := min(opts.Verify.Workers, runtime.GOMAXPROCS(0))
-		err = verify.Stream(ctx, workers, chunks(src, &readErr),
-			func(ctx context.Context, c *chunk) ([]verify.Result, error) {
-				rs := make([]verify.Result, len(c.recs))
-				for i := range c.recs {
-					var err error
-					if rs[i], err = verifyRow(ctx, &c.recs[i]); err != nil {
-						return nil, err
-					}
-				}
-				return rs, nil
-			},
-			func(c *chunk, rs []verify.Result) error {
-				for i := range c.recs {
-					if err := emitRow(&c.recs[i], &rs[i]); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-	} else {
-		err = verify.Stream(ctx, opts.Verify.Workers, records(src, &readErr), verifyRow,
-			func(rec *csvio.Record, r verify.Result) error { return emitRow(rec, &r) })
-	}
+	bsum, err := bulk.Run(ctx, job)
 	if cerr := sink.close(); err == nil {
 		err = cerr
 	}
 	bar.finish()
+	if err != nil && f != nil && !errors.Is(err, context.Canceled) {
+		// A failed write (a full disk) may have left a torn row: cut it off.
+		var from int64
+		if cp != nil {
+			from = cp.OutputSize
+		}
+		cutTorn(f, from, opts.Format == formatCSV)
+	}
 	if problems > maxProblemLines {
 		fmt.Fprintf(opts.IO.ErrOut, "everify: … and %d more malformed rows\n", problems-maxProblemLines)
 	}
-	sum.duplicates = cache.hits()
+	sum.counts(&bsum)
 	sum.malformed = problems
 	elapsed := now().Sub(start)
-	if err == nil && readErr == nil {
+	if err == nil {
 		err = sh.finish(sum, sink, elapsed)
 	}
 	sum.print(opts.IO.ErrOut, elapsed, v.Stats(), !opts.Verify.Offline && !opts.Verify.NoSMTP)
 	reportPortBlocked(opts.IO, v, opts.Verify.Proxy)
+	if cp != nil {
+		if err == nil {
+			os.Remove(cpPath) // finished: nothing to resume
+		} else if cp.Rows > 0 && !errors.Is(err, bulk.ErrInputChanged) {
+			fmt.Fprintf(opts.IO.ErrOut, "everify: %d rows done; to continue, run the same command with --resume\n", cp.Rows)
+		}
+	}
 	switch {
+	case errors.Is(err, bulk.ErrInputChanged):
+		return withHint(fmt.Errorf("cannot resume %s: %w", opts.Output, err),
+			"run without --resume after deleting "+cpPath+" to start over")
 	case err != nil:
-		return err
-	case readErr != nil:
-		return fmt.Errorf("reading input: %w", readErr)
+		return storeError(err)
 	case failed:
 		return &exitCodeError{exitFail}
 	}
@@ -287,68 +365,107 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 // testNow is the clock of bulk summaries; tests replace it.
 var testNow = time.Now
 
-// records yields copies of rd's records; a read error other than EOF ends the sequence
-// and is stored in *readErr.
-func records(rd recordReader, readErr *error) iter.Seq[*csvio.Record] {
-	return func(yield func(*csvio.Record) bool) {
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					*readErr = err
-				}
-				return
-			}
-			if !yield(rec.Clone()) {
-				return
-			}
-		}
+// inputOffset is the input byte where rd's first data record starts.
+func inputOffset(rd *csvio.Reader) int64 {
+	var n int64
+	if rd.BOM() {
+		n = 3
 	}
+	if h := rd.Header(); h != nil {
+		n += int64(len(h.Raw) + len(h.EOL))
+	}
+	return n
 }
 
-// chunk is a run of consecutive records whose bytes share one buffer.
-type chunk struct {
-	recs []csvio.Record
-	buf  []byte
+// regularFile reports whether path names a regular file (which a checkpoint can hash
+// and a resumed run read again), not stdin, a pipe or a device.
+func regularFile(path string) bool {
+	if path == "-" {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
-const chunkRows = 256
+// outputFile reports whether the output path is a regular file or none yet: a
+// checkpoint can describe it (not /dev/null, not a pipe).
+func outputFile(path string) bool {
+	st, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode().IsRegular()
+}
 
-// chunks yields rd's records in chunks of up to chunkRows.
-func chunks(rd recordReader, readErr *error) iter.Seq[*chunk] {
-	return func(yield func(*chunk) bool) {
-		c := &chunk{}
-		for {
-			rec, err := rd.Read()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					*readErr = err
-				}
-				if len(c.recs) > 0 {
-					yield(c)
-				}
-				return
-			}
-			if c.buf == nil {
-				c.buf = make([]byte, 0, 64<<10)
-				c.recs = make([]csvio.Record, 0, chunkRows)
-			}
-			// The slices point into whatever array c.buf has when they are taken; a
-			// later growth leaves them valid in the old one.
-			n := len(c.buf)
-			c.buf = append(append(c.buf, rec.Raw...), rec.EOL...)
-			cp := *rec
-			cp.Raw = c.buf[n : n+len(rec.Raw) : n+len(rec.Raw)]
-			cp.EOL = c.buf[n+len(rec.Raw) : len(c.buf) : len(c.buf)]
-			c.recs = append(c.recs, cp)
-			if len(c.recs) == chunkRows {
-				if !yield(c) {
-					return
-				}
-				c = &chunk{}
-			}
+// cutTorn truncates f after its last whole record, scanning from from, a record
+// boundary: a line break outside double quotes ends a CSV row; any line break ends a
+// JSON record (JSON escapes those inside strings).
+func cutTorn(f *os.File, from int64, csv bool) error {
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	end, pos, quoted := from, from, false
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			break
+		}
+		pos++
+		switch {
+		case c == '"' && csv:
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			end = pos
 		}
 	}
+	return f.Truncate(end)
+}
+
+// countWriter counts the bytes written to w; while discard is set it drops them.
+type countWriter struct {
+	w       io.Writer
+	n       int64
+	discard bool
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.discard {
+		return len(p), nil
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// findCheckpoint returns the checkpoint to resume from (nil when not resuming), and
+// refuses to overwrite an interrupted run's output without --resume.
+func findCheckpoint(opts *BulkOptions, cpPath string) (*bulk.Checkpoint, error) {
+	cp, err := bulk.LoadCheckpoint(cpPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if opts.Resume {
+			return nil, withHint(fmt.Errorf("nothing to resume: no checkpoint %s", cpPath),
+				"run without --resume")
+		}
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !opts.Resume && cp.Rows == 0:
+		return nil, nil // nothing done: nothing to lose by starting over
+	case !opts.Resume:
+		return nil, withHint(fmt.Errorf("%s holds an interrupted run (%d rows done)", opts.Output, cp.Rows),
+			"add --resume to continue it, or delete "+cpPath+" to start over")
+	case opts.File == "-":
+		return nil, flagErrorf("--resume needs the input as a file, not stdin")
+	}
+	return cp, nil
+}
+
+// outputSettings hashes the flags that shape a bulk output: a resumed run must use the
+// same.
+func outputSettings(opts *BulkOptions, v *verify.Verifier) string {
+	o := &opts.Verify
+	return store.SettingsHash(storeSettings(o, v), opts.Format, opts.Column, strings.Join(opts.Keep, ","),
+		strings.Join(opts.FailOn, ","), strconv.FormatBool(o.Offline), strconv.FormatBool(o.NoSMTP),
+		strconv.FormatBool(o.AllowIPLiteral), o.AllowFile, o.DenyFile, o.ListsDir, strconv.FormatBool(o.NoListUpdates))
 }
 
 // checkNotInPlace refuses an output that is the input file: writing it would truncate
@@ -419,105 +536,30 @@ func (s *bulkSink) write(rec *csvio.Record, r *verify.Result) error {
 	return s.csv.WriteRecord(rec, s.vals)
 }
 
+// flush writes what the sink buffers.
+func (s *bulkSink) flush() error {
+	if s.res != nil {
+		return nil // the result writers flush every record
+	}
+	return s.csv.Flush()
+}
+
+// resume sets up a sink appending to the output of an interrupted run.
+func (s *bulkSink) resume(cp *bulk.Checkpoint) error {
+	if cp == nil || cp.OutputSize == 0 {
+		return nil
+	}
+	if j, ok := s.res.(*jsonWriter); ok {
+		j.n = cp.OutputRows
+	}
+	return s.flush() // the header, into the discarding writer
+}
+
 func (s *bulkSink) close() error {
 	if s.res != nil {
 		return s.res.Close()
 	}
 	return s.csv.Flush()
-}
-
-// dedup verifies each normalized address once and replays the result for duplicates.
-// It remembers the most recent addresses only (two generations of dedupGeneration), so
-// memory stays flat on inputs of any length. Offline, where verifying again costs less
-// than remembering a result, it only counts duplicates, by hash.
-type dedup struct {
-	results   bool
-	mu        sync.Mutex
-	cur, prev map[string]*dedupEntry
-	seenCur   map[uint64]struct{}
-	seenPrev  map[uint64]struct{}
-	seed      maphash.Seed
-	nhits     int
-}
-
-type dedupEntry struct {
-	done chan struct{}
-	r    verify.Result
-	err  error
-}
-
-const dedupGeneration = 20000
-
-func newDedup(results bool) *dedup {
-	return &dedup{results: results, cur: make(map[string]*dedupEntry),
-		seenCur: make(map[uint64]struct{}), seed: maphash.MakeSeed()}
-}
-
-func (d *dedup) verify(ctx context.Context, v *verify.Verifier, input string) (verify.Result, error) {
-	syn := v.Parse(input)
-	if !syn.Valid {
-		return v.VerifyParsed(ctx, input, syn)
-	}
-	key := syn.Email()
-	if !d.results {
-		d.count(maphash.String(d.seed, key))
-		return v.VerifyParsed(ctx, input, syn)
-	}
-	d.mu.Lock()
-	e := d.cur[key]
-	if e == nil {
-		if e = d.prev[key]; e != nil {
-			d.cur[key] = e
-		}
-	}
-	if e != nil {
-		d.nhits++
-		d.mu.Unlock()
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return verify.Result{}, ctx.Err()
-		}
-		if e.err != nil {
-			return v.VerifyParsed(ctx, input, syn)
-		}
-		r := e.r
-		r.Input = input
-		return r, nil
-	}
-	e = &dedupEntry{done: make(chan struct{})}
-	if len(d.cur) >= dedupGeneration {
-		d.prev, d.cur = d.cur, make(map[string]*dedupEntry, dedupGeneration)
-	}
-	d.cur[key] = e
-	d.mu.Unlock()
-	e.r, e.err = v.VerifyParsed(ctx, input, syn)
-	close(e.done)
-	return e.r, e.err
-}
-
-// count records an address hash and counts it when seen recently.
-func (d *dedup) count(h uint64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, hit := d.seenCur[h]
-	if !hit {
-		_, hit = d.seenPrev[h]
-	}
-	if hit {
-		d.nhits++
-		return
-	}
-	if len(d.seenCur) >= 5*dedupGeneration {
-		d.seenPrev, d.seenCur = d.seenCur, make(map[uint64]struct{}, 5*dedupGeneration)
-	}
-	d.seenCur[h] = struct{}{}
-}
-
-func (d *dedup) hits() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.nhits
 }
 
 // progress wraps the progress bar; a nil bar does nothing.
@@ -543,6 +585,13 @@ func newProgress(opts *BulkOptions, total int64) *progress {
 func (p *progress) add() {
 	if p.bar != nil {
 		p.bar.Add(1)
+	}
+}
+
+// skip counts n rows an interrupted run had done.
+func (p *progress) skip(n int) {
+	if p.bar != nil {
+		p.bar.Add(n)
 	}
 }
 

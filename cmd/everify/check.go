@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/everify/everify/bulk"
+	"github.com/everify/everify/csvio"
 	"github.com/everify/everify/verify"
 )
 
@@ -17,6 +19,7 @@ type CheckOptions struct {
 	Format    string
 	Addresses []string
 	CSVSafe   bool
+	Store     storeOptions
 	// Verifier builds the Verifier lazily (tests substitute one).
 	Verifier func() (*verify.Verifier, error)
 }
@@ -45,6 +48,9 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 			if err := opts.Verify.complete(ios, &opts.Verifier); err != nil {
 				return err
 			}
+			if err := opts.Store.complete(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -54,57 +60,91 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output `format`: text, json, ndjson, csv (default: text on a terminal, else ndjson)")
 	addVerifyFlags(cmd.Flags(), &opts.Verify)
 	addCSVSafeFlag(cmd.Flags(), &opts.CSVSafe)
+	addStoreFlags(cmd.Flags(), &opts.Store)
 	return cmd
 }
 
-func runCheck(ctx context.Context, opts *CheckOptions) error {
+func runCheck(ctx context.Context, opts *CheckOptions) (retErr error) {
 	v, err := opts.Verifier()
 	if err != nil {
 		return err
 	}
 	defer v.Close()
+	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
+	if err != nil {
+		return err
+	}
+	defer closeStore(&retErr)
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	if cw, ok := out.(*csvWriter); ok {
 		cw.safe = opts.CSVSafe
 	}
 	var undeliverable, doubtful bool
 	lies := newLieWarner(opts.IO.ErrOut)
-	var readErr error
-	workers := opts.Verify.Workers
-	if v.DNS == nil {
-		workers = min(workers, runtime.GOMAXPROCS(0)) // offline work is CPU-bound
-	}
-	err = verify.Stream(ctx, workers, checkInputs(opts, &readErr), func(ctx context.Context, in checkInput) (verify.Result, error) {
-		if in.problem != "" {
-			return verify.Invalid(in.text, in.problem), nil
-		}
-		return v.Verify(ctx, in.text)
-	}, func(in checkInput, r verify.Result) error {
-		lies.observe(&r, nil)
-		if in.empty() { // its record keeps lines aligned; a blank line is not a bad address
-			return out.Write(&r)
-		}
-		switch r.Status {
-		case verify.StatusUndeliverable:
-			undeliverable = true
-		case verify.StatusRisky, verify.StatusUnknown:
-			doubtful = true
-		}
-		return out.Write(&r)
-	})
+	_, err = bulk.Run(ctx, bulk.Job{Input: newCheckRecords(opts), Interactive: true,
+		Verifier: v, Workers: opts.Verify.Workers,
+		Store: st, Settings: storeSettings(&opts.Verify, v), Policy: opts.Store.policy(), Refresh: opts.Store.Refresh,
+		Emit: func(row bulk.Row) error {
+			r := row.Result
+			lies.observe(r, nil)
+			if row.Record.Empty { // its record keeps lines aligned; a blank line is not a bad address
+				return out.Write(r)
+			}
+			switch r.Status {
+			case verify.StatusUndeliverable:
+				undeliverable = true
+			case verify.StatusRisky, verify.StatusUnknown:
+				doubtful = true
+			}
+			return out.Write(r)
+		}})
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	reportPortBlocked(opts.IO, v, opts.Verify.Proxy)
 	switch {
 	case err != nil:
-		return err
-	case readErr != nil:
-		return fmt.Errorf("reading stdin: %w", readErr)
+		return storeError(err)
 	case undeliverable:
 		return &exitCodeError{exitFail}
 	case doubtful:
 		return &exitCodeError{exitRisky}
 	}
 	return nil
+}
+
+// checkRecords reads the inputs of check as the bulk engine's records. A goroutine
+// reads them ahead, so that a Read blocked on a silent stdin is the only thing a
+// cancelled run leaves behind (the engine does not wait for it).
+type checkRecords struct {
+	ch      chan checkInput
+	readErr error // set before ch is closed
+	n       int
+}
+
+func newCheckRecords(opts *CheckOptions) *checkRecords {
+	c := &checkRecords{ch: make(chan checkInput, 64)}
+	go func() {
+		defer close(c.ch)
+		for in := range checkInputs(opts, &c.readErr) {
+			c.ch <- in
+		}
+	}()
+	return c
+}
+
+func (c *checkRecords) Read() (*csvio.Record, error) {
+	in, ok := <-c.ch
+	if !ok {
+		if c.readErr != nil {
+			return nil, fmt.Errorf("reading stdin: %w", c.readErr)
+		}
+		return nil, io.EOF
+	}
+	c.n++
+	line := in.line
+	if line == 0 {
+		line = c.n
+	}
+	return &csvio.Record{Line: line, Address: in.text, Problem: in.problem, Fields: 1, Empty: in.empty()}, nil
 }

@@ -18,6 +18,7 @@ const maxCheckLine = 1 << 20
 type checkInput struct {
 	text    string
 	problem string // set for a line that cannot be an address (too long)
+	line    int    // the line of stdin it came from; 0 for an argument
 }
 
 // empty reports a blank input: its record (invalid_syntax, "empty address") keeps the
@@ -78,10 +79,10 @@ func scanCheckLines(r io.Reader, limit int, yield func(checkInput) bool) error {
 		if err == io.EOF && len(line) == 0 {
 			return nil
 		}
-		in := checkInput{}
+		in := checkInput{line: n}
 		if long {
 			in.text = strings.ToValidUTF8(string(line), "") + "…"
-			in.problem = fmt.Sprintf("line %d: line exceeds %d octets", n, limit)
+			in.problem = fmt.Sprintf("line exceeds %d octets", limit)
 		} else {
 			line = bytes.TrimSuffix(line, []byte("\n"))
 			in.text = string(bytes.TrimSuffix(line, []byte("\r")))

@@ -51,8 +51,8 @@ an SMTP RCPT probe with catch-all detection. No message is ever sent.`,
 	root.SetVersionTemplate("{{everifyVersion}}\n")
 	// Flags not given on the command line are read from EVERIFY_* variables.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd, ios) }
-	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newDomainCmd(ios, nil), newDoctorCmd(ios, nil),
-		newBouncesCmd(ios, nil), newMergeCmd(ios, nil), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
+	root.AddCommand(newCheckCmd(ios, nil), newBulkCmd(ios, nil), newRecheckCmd(ios), newDomainCmd(ios, nil), newDoctorCmd(ios, nil),
+		newBouncesCmd(ios, nil), newMergeCmd(ios, nil), newStoreCmd(ios), newVersionCmd(ios), newListsCmd(ios), newGenManCmd(ios))
 	documentEnv(root)
 	registerCompletions(root)
 	return root

@@ -21,10 +21,16 @@ func testStreams(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 		Getenv: func(string) string { return "" }}, out, errOut
 }
 
-var durationRE = regexp.MustCompile(`"duration_ms":\d+`)
+var (
+	durationRE  = regexp.MustCompile(`"duration_ms":\d+`)
+	checkedAtRE = regexp.MustCompile(`"checked_at":"[^"]*"`)
+)
 
-// stable zeroes what changes from run to run (durations).
-func stable(s string) string { return durationRE.ReplaceAllString(s, `"duration_ms":0`) }
+// stable zeroes what changes from run to run (durations, times).
+func stable(s string) string {
+	s = durationRE.ReplaceAllString(s, `"duration_ms":0`)
+	return checkedAtRE.ReplaceAllString(s, `"checked_at":"2026-01-01T00:00:00Z"`)
+}
 
 // golden compares got with testdata/name, rewriting it under -update.
 func golden(t *testing.T, name, got string) {

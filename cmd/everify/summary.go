@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/everify/everify/bulk"
 	"github.com/everify/everify/verify"
 )
 
@@ -19,6 +21,9 @@ type summary struct {
 	duplicates int
 	malformed  int
 	empty      int // rows with no data at all: written, but not counted by status
+	cached     int // verdicts taken from the result store
+	skipped    int // rows an earlier run had done (--resume)
+	passed     int // rows recheck copied unchanged
 }
 
 func newSummary() *summary {
@@ -41,6 +46,23 @@ func (s *summary) addEmpty() {
 	s.empty++
 }
 
+// counts takes what the bulk engine counted and the emitter could not see.
+func (s *summary) counts(b *bulk.Summary) {
+	s.duplicates, s.malformed = b.Duplicates, b.Malformed
+	s.cached, s.skipped, s.passed = b.Cached, b.Skipped, b.Passed
+}
+
+// printSummary writes the report of a run the bulk engine counted alone (recheck).
+func printSummary(w io.Writer, b *bulk.Summary, elapsed time.Duration, st verify.Stats, smtp bool) {
+	s := newSummary()
+	s.rows = b.Rows
+	maps.Copy(s.byStatus, b.ByStatus)
+	maps.Copy(s.byReason, b.ByReason)
+	s.counts(b)
+	s.print(w, elapsed, st, smtp)
+}
+
+// print writes the report of a bulk run to w (stderr).
 func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smtp bool) {
 	var b strings.Builder
 	rate := 0.0
@@ -53,6 +75,15 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 	}
 	if s.malformed > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.malformed, plural(s.malformed, "malformed row", "malformed rows"))
+	}
+	if s.cached > 0 {
+		fmt.Fprintf(&b, ", %d from the store", s.cached)
+	}
+	if s.skipped > 0 {
+		fmt.Fprintf(&b, ", resumed after %d", s.skipped)
+	}
+	if s.passed > 0 {
+		fmt.Fprintf(&b, ", %d copied unchanged", s.passed)
 	}
 	if s.empty > 0 {
 		fmt.Fprintf(&b, ", %d %s", s.empty, plural(s.empty, "empty row", "empty rows"))

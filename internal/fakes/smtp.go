@@ -151,6 +151,9 @@ type Config struct {
 	// Greylisted, ..." (postgrey's wording); later RCPTs for it are
 	// answered normally.
 	Greylist bool
+	// GreylistDelay, with Greylist, keeps answering 450 to an address until this long
+	// after its first RCPT (postgrey waits 5 minutes), as real greylisting does.
+	GreylistDelay time.Duration
 	// ConnLimit, if > 0, refuses a connection that would make more than this
 	// many sessions open at once with "421 4.7.0 Too many connections from
 	// your host" instead of the greeting (then closes it), as Exim's
@@ -268,6 +271,7 @@ type Server struct {
 	tooMany    int
 	data       int // DATA/BDAT commands seen
 	seen       map[string]int
+	firstSeen  map[string]time.Time // for GreylistDelay
 }
 
 // Host starts a well-behaved mail server, a github.com/emersion/go-smtp
@@ -369,6 +373,7 @@ func (f *MXFarm) newServer(ip string, cfg Config, isSMTP bool) *Server {
 		serveDone: make(chan struct{}),
 		conns:     make(map[*conn]struct{}),
 		seen:      make(map[string]int),
+		firstSeen: make(map[string]time.Time),
 	}
 	if s.hostname == "" {
 		s.hostname = "mx-" + strings.ReplaceAll(ip, ".", "-") + ".fakes.test"
@@ -675,7 +680,13 @@ func (s *Server) rcpt(to string) *Reply {
 	defer s.mu.Unlock()
 	s.recipients++
 	s.seen[addr]++
-	r := s.decide(to, addr, s.seen[addr] == 1)
+	first := s.seen[addr] == 1
+	if first {
+		s.firstSeen[addr] = time.Now()
+	} else if s.cfg.GreylistDelay > 0 && time.Since(s.firstSeen[addr]) < s.cfg.GreylistDelay {
+		first = true // retried too early: still greylisted
+	}
+	r := s.decide(to, addr, first)
 	if r != nil && r.Code >= 400 {
 		s.rejected++
 	}
