@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/everify/everify/csvio"
+	"github.com/everify/everify/internal/stream"
 	"github.com/everify/everify/store"
 	"github.com/everify/everify/verify"
 )
@@ -168,7 +169,7 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 	if !online && !job.Interactive && job.Pass == nil && job.Wait == nil {
 		// Offline work is CPU-bound and cheap: rows go to the pool in chunks, one worker
 		// per CPU, so channel hand-offs do not cost more than the verification.
-		err = verify.Stream(ctx, min(workers, runtime.GOMAXPROCS(0)), chunks(job.Input, &readErr),
+		err = stream.Ordered(ctx, min(workers, runtime.GOMAXPROCS(0)), chunks(job.Input, &readErr),
 			func(ctx context.Context, ch *chunk) ([]outcome, error) {
 				os := make([]outcome, len(ch.recs))
 				for i := range ch.recs {
@@ -199,7 +200,7 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 				}
 			}
 		}
-		err = verify.Stream(ctx, workers, items,
+		err = stream.Ordered(ctx, workers, items,
 			func(ctx context.Context, it item) (outcome, error) {
 				if it.pass {
 					return outcome{}, nil

@@ -36,10 +36,10 @@ const maxCNAME = 8
 const udpSize = 1232
 
 // Resolver looks up the mail setup of domains. It is safe for concurrent use;
-// use one per run: it caches every answer (positive and negative, errors
-// included) for its whole life and deduplicates lookups in flight, so each
-// domain and each MX host is queried once per run. Only failures caused by the
-// caller's context are not cached.
+// use one per run: it caches answers (positive and negative, errors included)
+// and deduplicates lookups in flight, so each domain and each MX host is queried
+// once per run. Only failures caused by the caller's context are not cached. Each
+// cache holds at most 100,000 names and starts over when full (memory stays flat).
 //
 // The exported fields must not be changed once lookups have started.
 type Resolver struct {

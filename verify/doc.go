@@ -26,8 +26,8 @@
 // A Verifier is safe for concurrent use and is meant to be shared by a whole run: DNS
 // answers are cached per run, each domain's catch-all status is probed once, and
 // recipients of the same mail server address are batched onto shared SMTP sessions by
-// package sched, at most [Verifier.PerMX] at a time per server address. [Stream] and [Verifier.VerifyAll] run a bounded
-// pool and deliver results in input order.
+// package sched, at most [Verifier.PerMX] at a time per server address.
+// [Verifier.VerifyAll] runs a bounded pool and delivers results in input order.
 //
 // # Example
 //

@@ -1,4 +1,6 @@
-package verify
+// Package stream runs work on a sequence of items with bounded concurrency and
+// delivers the results in input order.
+package stream
 
 import (
 	"context"
@@ -7,18 +9,18 @@ import (
 	"sync/atomic"
 )
 
-// Stream runs work on each item of items (producing a result of type R, usually a
-// [Result]) with at most workers calls in flight and calls
+// Ordered runs work on each item of items (producing a result of type R, usually a
+// verify.Result) with at most workers calls in flight and calls
 // emit with the results in input order, from the calling goroutine, as soon as an item
 // and every item before it are done. Results wait in a window of 4×workers, so memory
 // stays flat however long the input and however slow one item is.
 //
-// Stream stops taking items when ctx ends, when work returns an error (which work must
+// Ordered stops taking items when ctx ends, when work returns an error (which work must
 // only do when ctx ended) or when emit returns an error, and returns that error (ctx's
 // only if some items were left unread). It does not wait for an items iterator blocked
 // in a read: that goroutine, and the workers, exit once the read returns. Results already emitted are final; a result after the
 // first failed item is never emitted, so the output is always an in-order prefix.
-func Stream[T, R any](ctx context.Context, workers int, items iter.Seq[T],
+func Ordered[T, R any](ctx context.Context, workers int, items iter.Seq[T],
 	work func(context.Context, T) (R, error), emit func(T, R) error) error {
 	if workers < 1 {
 		workers = 1
@@ -152,12 +154,6 @@ loop:
 		err = ctx.Err()
 	}
 	return err
-}
-
-// VerifyAll verifies inputs with at most workers in flight and calls emit with the
-// results in input order. Errors are those of [Stream].
-func (v *Verifier) VerifyAll(ctx context.Context, workers int, inputs iter.Seq[string], emit func(Result) error) error {
-	return Stream(ctx, workers, inputs, v.Verify, func(_ string, r Result) error { return emit(r) })
 }
 
 // queue is a FIFO whose storage grows with its contents; ready has a value whenever

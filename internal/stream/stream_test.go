@@ -1,4 +1,4 @@
-package verify
+package stream
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 )
+
+// Result stands for a verdict: the results here only carry their input.
+type Result struct{ Input string }
 
 func seq(n int) func(func(int) bool) {
 	return func(yield func(int) bool) {
@@ -24,7 +27,7 @@ func seq(n int) func(func(int) bool) {
 // TestStreamOrder: results leave in input order although later items finish first.
 func TestStreamOrder(t *testing.T) {
 	var got []int
-	err := Stream(context.Background(), 8, seq(200), func(_ context.Context, i int) (Result, error) {
+	err := Ordered(context.Background(), 8, seq(200), func(_ context.Context, i int) (Result, error) {
 		if i%7 == 0 {
 			time.Sleep(time.Millisecond) // slow items among fast ones
 		}
@@ -62,7 +65,7 @@ func TestStreamBoundedWindow(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- Stream(context.Background(), 4, items, func(_ context.Context, i int) (Result, error) {
+		done <- Ordered(context.Background(), 4, items, func(_ context.Context, i int) (Result, error) {
 			if i == 0 {
 				<-release
 			}
@@ -93,7 +96,7 @@ func TestStreamBoundedWindow(t *testing.T) {
 func TestStreamCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var emitted []int
-	err := Stream(ctx, 4, seq(1000000), func(ctx context.Context, i int) (Result, error) {
+	err := Ordered(ctx, 4, seq(1000000), func(ctx context.Context, i int) (Result, error) {
 		if i == 50 {
 			cancel()
 		}
@@ -122,7 +125,7 @@ func TestStreamCancel(t *testing.T) {
 func TestStreamEmitError(t *testing.T) {
 	boom := errors.New("disk full")
 	n := 0
-	err := Stream(context.Background(), 2, seq(100), func(context.Context, int) (Result, error) {
+	err := Ordered(context.Background(), 2, seq(100), func(context.Context, int) (Result, error) {
 		return Result{}, nil
 	}, func(int, Result) error {
 		n++
@@ -144,7 +147,7 @@ func TestStreamWorkersCostNothing(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	var peak, cur atomic.Int64
 	n := 0
-	err := Stream(context.Background(), 1_000_000, seq(3), func(_ context.Context, i int) (int, error) {
+	err := Ordered(context.Background(), 1_000_000, seq(3), func(_ context.Context, i int) (int, error) {
 		c := cur.Add(1)
 		for {
 			p := peak.Load()
