@@ -1,25 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/everify/everify/bulk"
 	"github.com/everify/everify/csvio"
 	"github.com/everify/everify/shard"
-	"github.com/everify/everify/store"
 	"github.com/everify/everify/verify"
 )
 
@@ -365,109 +360,6 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 // testNow is the clock of bulk summaries; tests replace it.
 var testNow = time.Now
 
-// inputOffset is the input byte where rd's first data record starts.
-func inputOffset(rd *csvio.Reader) int64 {
-	var n int64
-	if rd.BOM() {
-		n = 3
-	}
-	if h := rd.Header(); h != nil {
-		n += int64(len(h.Raw) + len(h.EOL))
-	}
-	return n
-}
-
-// regularFile reports whether path names a regular file (which a checkpoint can hash
-// and a resumed run read again), not stdin, a pipe or a device.
-func regularFile(path string) bool {
-	if path == "-" {
-		return false
-	}
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
-}
-
-// outputFile reports whether the output path is a regular file or none yet: a
-// checkpoint can describe it (not /dev/null, not a pipe).
-func outputFile(path string) bool {
-	st, err := os.Stat(path)
-	return errors.Is(err, fs.ErrNotExist) || err == nil && st.Mode().IsRegular()
-}
-
-// cutTorn truncates f after its last whole record, scanning from from, a record
-// boundary: a line break outside double quotes ends a CSV row; any line break ends a
-// JSON record (JSON escapes those inside strings).
-func cutTorn(f *os.File, from int64, csv bool) error {
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	end, pos, quoted := from, from, false
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			break
-		}
-		pos++
-		switch {
-		case c == '"' && csv:
-			quoted = !quoted
-		case c == '\n' && !quoted:
-			end = pos
-		}
-	}
-	return f.Truncate(end)
-}
-
-// countWriter counts the bytes written to w; while discard is set it drops them.
-type countWriter struct {
-	w       io.Writer
-	n       int64
-	discard bool
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	if c.discard {
-		return len(p), nil
-	}
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// findCheckpoint returns the checkpoint to resume from (nil when not resuming), and
-// refuses to overwrite an interrupted run's output without --resume.
-func findCheckpoint(opts *BulkOptions, cpPath string) (*bulk.Checkpoint, error) {
-	cp, err := bulk.LoadCheckpoint(cpPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if opts.Resume {
-			return nil, withHint(fmt.Errorf("nothing to resume: no checkpoint %s", cpPath),
-				"run without --resume")
-		}
-		return nil, nil
-	case err != nil:
-		return nil, err
-	case !opts.Resume && cp.Rows == 0:
-		return nil, nil // nothing done: nothing to lose by starting over
-	case !opts.Resume:
-		return nil, withHint(fmt.Errorf("%s holds an interrupted run (%d rows done)", opts.Output, cp.Rows),
-			"add --resume to continue it, or delete "+cpPath+" to start over")
-	case opts.File == "-":
-		return nil, flagErrorf("--resume needs the input as a file, not stdin")
-	}
-	return cp, nil
-}
-
-// outputSettings hashes the flags that shape a bulk output: a resumed run must use the
-// same.
-func outputSettings(opts *BulkOptions, v *verify.Verifier) string {
-	o := &opts.Verify
-	return store.SettingsHash(storeSettings(o, v), opts.Format, opts.Column, strings.Join(opts.Keep, ","),
-		strings.Join(opts.FailOn, ","), strconv.FormatBool(o.Offline), strconv.FormatBool(o.NoSMTP),
-		strconv.FormatBool(o.AllowIPLiteral), o.AllowFile, o.DenyFile, o.ListsDir, strconv.FormatBool(o.NoListUpdates))
-}
-
 // checkNotInPlace refuses an output that is the input file: writing it would truncate
 // the rows still to be read (or, appending, read its own output forever).
 func checkNotInPlace(opts *BulkOptions) error {
@@ -495,114 +387,4 @@ func checkNotInPlace(opts *BulkOptions) error {
 
 func wantProgress(opts *BulkOptions) bool {
 	return opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.ErrTTY)
-}
-
-// bulkSink writes bulk results in the chosen format.
-type bulkSink struct {
-	csv  *csvio.Writer
-	res  resultWriter
-	vals []string
-	row  bool // a sharded run: each row carries its input row number
-}
-
-func newBulkSink(w io.Writer, format string, rd *csvio.Reader, safe, row bool) (*bulkSink, error) {
-	if format != formatCSV {
-		return &bulkSink{res: newResultWriter(w, format, false), row: row}, nil
-	}
-	cw := csvio.NewWriter(w, rd.Delimiter(), rd.BOM())
-	cw.EOL = rd.EOL() // rows the writer completes end like the input's
-	cw.Safe = safe
-	names := resultColumns
-	if row {
-		names = append(slices.Clip(names), "row")
-	}
-	if err := cw.WriteHeader(rd.Header(), rd.Fields(), names); err != nil {
-		return nil, err
-	}
-	return &bulkSink{csv: cw, row: row}, nil
-}
-
-func (s *bulkSink) write(rec *csvio.Record, r *verify.Result) error {
-	if s.res != nil {
-		if s.row {
-			return s.res.(rowWriter).WriteRow(rec.Row, r)
-		}
-		return s.res.Write(r)
-	}
-	s.vals = resultValues(s.vals[:0], r)
-	if s.row {
-		s.vals = append(s.vals, strconv.Itoa(rec.Row))
-	}
-	return s.csv.WriteRecord(rec, s.vals)
-}
-
-// flush writes what the sink buffers.
-func (s *bulkSink) flush() error {
-	if s.res != nil {
-		return nil // the result writers flush every record
-	}
-	return s.csv.Flush()
-}
-
-// resume sets up a sink appending to the output of an interrupted run.
-func (s *bulkSink) resume(cp *bulk.Checkpoint) error {
-	if cp == nil || cp.OutputSize == 0 {
-		return nil
-	}
-	if j, ok := s.res.(*jsonWriter); ok {
-		j.n = cp.OutputRows
-	}
-	return s.flush() // the header, into the discarding writer
-}
-
-func (s *bulkSink) close() error {
-	if s.res != nil {
-		return s.res.Close()
-	}
-	return s.csv.Flush()
-}
-
-// progress wraps the progress bar; a nil bar does nothing.
-type progress struct{ bar *progressbar.ProgressBar }
-
-func newProgress(opts *BulkOptions, total int64) *progress {
-	if !wantProgress(opts) {
-		return &progress{}
-	}
-	return &progress{bar: progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(opts.IO.ErrOut),
-		progressbar.OptionSetDescription("verifying"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("addr"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetWidth(30),
-	)}
-}
-
-func (p *progress) add() {
-	if p.bar != nil {
-		p.bar.Add(1)
-	}
-}
-
-// skip counts n rows an interrupted run had done.
-func (p *progress) skip(n int) {
-	if p.bar != nil {
-		p.bar.Add(n)
-	}
-}
-
-func (p *progress) clear() {
-	if p.bar != nil {
-		p.bar.Clear()
-	}
-}
-
-func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-	}
 }
