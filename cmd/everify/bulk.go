@@ -171,16 +171,11 @@ func runBulk(ctx context.Context, opts *BulkOptions) (retErr error) {
 	if err != nil {
 		return err
 	}
-	v, err := opts.Verifier()
+	v, st, done, err := openVerifier(opts.IO, &opts.Verify, &opts.Store, opts.Verifier)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
-	if err != nil {
-		return err
-	}
-	defer closeStore(&retErr)
+	defer done(&retErr)
 	settings := outputSettings(opts, v)
 	fresh := false // a new checkpoint: the output is created anew
 	if toFile && cp == nil && regularFile(opts.File) && outputFile(opts.Output) {

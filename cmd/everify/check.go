@@ -65,16 +65,11 @@ func newCheckCmd(ios *IOStreams, runF func(context.Context, *CheckOptions) error
 }
 
 func runCheck(ctx context.Context, opts *CheckOptions) (retErr error) {
-	v, err := opts.Verifier()
+	v, st, done, err := openVerifier(opts.IO, &opts.Verify, &opts.Store, opts.Verifier)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	st, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
-	if err != nil {
-		return err
-	}
-	defer closeStore(&retErr)
+	defer done(&retErr)
 	out := newResultWriter(opts.IO.Out, opts.Format, opts.IO.Color())
 	if cw, ok := out.(*csvWriter); ok {
 		cw.safe = opts.CSVSafe

@@ -120,16 +120,11 @@ func runRecheck(ctx context.Context, opts *RecheckOptions) (retErr error) {
 	if err != nil {
 		return err
 	}
-	v, err := opts.Verifier()
+	v, sto, done, err := openVerifier(opts.IO, &opts.Verify, &opts.Store, opts.Verifier)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	sto, closeStore, err := openStore(opts.IO, &opts.Verify, &opts.Store, v)
-	if err != nil {
-		return err
-	}
-	defer closeStore(&retErr)
+	defer done(&retErr)
 	settings := storeSettings(&opts.Verify, v)
 	if err := src.writeHeader(out); err != nil {
 		return err

@@ -212,3 +212,21 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// openVerifier builds a run's verifier and opens its result store; done closes both,
+// reporting a failed final store write in *retErr.
+func openVerifier(ios *IOStreams, vo *verifyOptions, so *storeOptions, mk func() (*verify.Verifier, error)) (*verify.Verifier, *store.Store, func(retErr *error), error) {
+	v, err := mk()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, closeStore, err := openStore(ios, vo, so, v)
+	if err != nil {
+		v.Close()
+		return nil, nil, nil, err
+	}
+	return v, st, func(retErr *error) {
+		closeStore(retErr)
+		v.Close()
+	}, nil
+}
