@@ -11,7 +11,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/everify/everify/internal/atomicfile"
 	"github.com/everify/everify/internal/dnsname"
 )
 
@@ -125,11 +125,11 @@ func (u *Updater) update(ctx context.Context, client *http.Client, o Origin) Res
 	sum := sha256.Sum256(data)
 	meta := Meta{Source: url, Fetched: u.now().UTC(), SHA256: hex.EncodeToString(sum[:]), Entries: len(entries)}
 	mb, _ := json.MarshalIndent(meta, "", "  ")
-	if err := writeFileAtomic(r.Path, data); err != nil {
+	if err := atomicfile.WriteBytes(r.Path, data); err != nil {
 		r.Err = err
 		return r
 	}
-	if err := writeFileAtomic(MetaPath(u.Dir, o.Name), append(mb, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(MetaPath(u.Dir, o.Name), append(mb, '\n')); err != nil {
 		r.Err = err
 	}
 	return r
@@ -283,35 +283,6 @@ func validLocalPart(s string) bool {
 		}
 	}
 	return true
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same directory
-// and a rename, so a reader never sees a half-written list and a failure leaves the
-// previous file in place.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // embeddedEntries is the entry count of the embedded list name.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/everify/everify/internal/atomicfile"
 	"github.com/everify/everify/internal/dnsname"
 )
 
@@ -93,7 +94,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.txt")
 	for _, content := range []string{"one\n", "two\n"} {
-		if err := writeFileAtomic(path, []byte(content)); err != nil {
+		if err := atomicfile.WriteBytes(path, []byte(content)); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(path); string(b) != content {
@@ -104,7 +105,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("dir holds %d files, want 1", len(entries))
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "x.txt"), nil); err == nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "missing", "x.txt"), nil); err == nil {
 		t.Errorf("write into a missing directory: no error")
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/everify/everify/internal/atomicfile"
 )
 
 // ManifestSuffix ends the name of a shard output's manifest: `-o out.3.csv` gets
@@ -98,33 +99,10 @@ func WriteManifest(output string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(ManifestPath(output), func(w io.Writer) error {
+	return atomicfile.Write(ManifestPath(output), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same directory, renamed over
-// path only when write succeeded: path is then either untouched or complete.
-func writeAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	err = tmp.Chmod(0o644) // CreateTemp's 0600 would hide the result from the group
-	if err == nil {
-		err = write(tmp)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // RemoveManifest removes output's manifest, if any: a run about to write output must

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/everify/everify/csvio"
+	"github.com/everify/everify/internal/atomicfile"
 )
 
 // MergeOptions tune [Merge].
@@ -71,7 +72,7 @@ func MergeFile(ctx context.Context, out string, paths []string, opts MergeOption
 		}
 	}
 	var sum Summary
-	err := writeAtomic(out, func(w io.Writer) error {
+	err := atomicfile.Write(out, func(w io.Writer) error {
 		var err error
 		sum, err = Merge(ctx, w, paths, opts)
 		return err

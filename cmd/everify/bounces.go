@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/everify/everify/dsn"
+	"github.com/everify/everify/internal/atomicfile"
 	"github.com/everify/everify/verify"
 )
 
@@ -154,19 +154,7 @@ func writeList(opts *BouncesOptions, list *dsn.List) error {
 	if opts.Output == "" || opts.Output == "-" {
 		return write(opts.IO.Out)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(opts.Output), "."+filepath.Base(opts.Output)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), opts.Output)
+	return atomicfile.Write(opts.Output, write)
 }
 
 func printBounceSummary(w io.Writer, st dsn.Stats, sum *bounceSummary, list *dsn.List, elapsed time.Duration) {
