@@ -146,23 +146,13 @@ func (d *Doctor) port25(ctx context.Context) (Check, netip.Addr) {
 
 	var mu sync.Mutex
 	var local netip.Addr
-	p := *d.SMTP
-	dial := p.Dial
-	if dial == nil {
-		var nd net.Dialer
-		dial = nd.DialContext
-	}
-	p.Dial = func(ctx context.Context, network, a string) (net.Conn, error) {
-		conn, err := dial(ctx, network, a)
-		if err == nil {
-			if ap, perr := netip.ParseAddrPort(conn.LocalAddr().String()); perr == nil {
-				mu.Lock()
-				local = ap.Addr().Unmap()
-				mu.Unlock()
-			}
+	p := d.SMTP.OnConnect(func(conn net.Conn) {
+		if ap, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
+			mu.Lock()
+			local = ap.Addr().Unmap()
+			mu.Unlock()
 		}
-		return conn, err
-	}
+	})
 	s, err := p.Open(ctx, host, addr)
 	mu.Lock()
 	defer mu.Unlock()

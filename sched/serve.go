@@ -93,7 +93,6 @@ func (ss *session) group(work []*tx) bool {
 	defer s.mu.Unlock()
 	s.group = map[*domain]*request{}
 	defer s.endGroupLocked()
-	alive := true
 	var skip *tx // a transaction whose remaining RCPTs need no answer here
 	inTx := 0    // recipients answered in the current transaction
 	for i, sl := range slots {
@@ -170,10 +169,7 @@ func (ss *session) group(work []*tx) bool {
 		}
 		s.finishLocked(r, ss.outcome(r, Outcome{Step: step, Reply: reply}))
 	}
-	if err != nil {
-		alive = false
-	}
-	return alive
+	return err == nil
 }
 
 // outcome completes out with what the session knows.

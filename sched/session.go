@@ -131,19 +131,7 @@ func (s *Scheduler) rejectLimit(q *queue) int {
 func (s *Scheduler) open(q *queue, work []*tx) (*smtpprobe.Session, error) {
 	connected := make(chan struct{})
 	var once sync.Once
-	p := *s.cfg.Prober
-	dial := p.Dial
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
-	}
-	p.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err == nil {
-			once.Do(func() { close(connected) })
-		}
-		return c, err
-	}
+	p := s.cfg.Prober.OnConnect(func(net.Conn) { once.Do(func() { close(connected) }) })
 	type result struct {
 		sess *smtpprobe.Session
 		err  error

@@ -52,18 +52,19 @@ type Manifest struct {
 
 // Summary is what a bulk run counts for the summary it prints.
 type Summary struct {
-	Rows       int            `json:"rows"`
-	Statuses   map[string]int `json:"statuses"`
-	Reasons    map[string]int `json:"reasons"`
-	Duplicates int            `json:"duplicates"`
-	Malformed  int            `json:"malformed"`
-	Empty      int            `json:"empty"`               // rows with no data at all
-	Providers  map[string]int `json:"providers,omitempty"` // recognised mail providers
-	DNSQueries int64          `json:"dns_queries"`
-	Sessions   int64          `json:"smtp_sessions"`
-	RoundTrips int64          `json:"smtp_round_trips"`
-	SMTP       bool           `json:"smtp"`       // the SMTP stage ran
-	ElapsedMS  int64          `json:"elapsed_ms"` // wall time of the shard
+	Rows          int            `json:"rows"`
+	Statuses      map[string]int `json:"statuses"`
+	Reasons       map[string]int `json:"reasons"`
+	Duplicates    int            `json:"duplicates"`
+	Malformed     int            `json:"malformed"`
+	Empty         int            `json:"empty"`               // rows with no data at all
+	Providers     map[string]int `json:"providers,omitempty"` // recognised mail providers
+	DNSQueries    int64          `json:"dns_queries"`
+	Sessions      int64          `json:"smtp_sessions"`
+	RoundTrips    int64          `json:"smtp_round_trips"`
+	PeakPerServer int64          `json:"smtp_peak_per_server"` // the most sessions at once to one server
+	SMTP          bool           `json:"smtp"`                 // the SMTP stage ran
+	ElapsedMS     int64          `json:"elapsed_ms"`           // wall time of the shard
 }
 
 // add adds o's counts to s; the elapsed time is the longest, as shards run at once.
@@ -81,6 +82,7 @@ func (s *Summary) add(o Summary) {
 	s.DNSQueries += o.DNSQueries
 	s.Sessions += o.Sessions
 	s.RoundTrips += o.RoundTrips
+	s.PeakPerServer = max(s.PeakPerServer, o.PeakPerServer)
 	s.SMTP = s.SMTP || o.SMTP
 	s.ElapsedMS = max(s.ElapsedMS, o.ElapsedMS)
 	for k, v := range o.Statuses {

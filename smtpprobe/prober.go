@@ -87,6 +87,27 @@ func (p *Prober) Open(ctx context.Context, host string, addr netip.Addr) (*Sessi
 
 // NewSession runs the same greeting as [Prober.Open] over conn, which the session then
 // owns (it is closed on failure). Since it cannot reconnect, a failed TLS handshake is
+
+// OnConnect returns a copy of p that passes each connection it establishes to f, before
+// the greeting is read: for callers that must know when the TCP connection is up, or
+// which local address it uses.
+func (p *Prober) OnConnect(f func(net.Conn)) *Prober {
+	q := *p
+	dial := p.Dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	q.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			f(c)
+		}
+		return c, err
+	}
+	return &q
+}
+
 // an [*Error] at [StepSTARTTLS].
 func (p *Prober) NewSession(ctx context.Context, conn net.Conn, host string) (*Session, error) {
 	if err := p.check(); err != nil {

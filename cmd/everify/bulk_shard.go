@@ -206,7 +206,7 @@ func (s *shardRun) settings() map[string]string {
 func (s *summary) shardSummary(st verify.Stats, smtp bool, elapsed time.Duration) shard.Summary {
 	out := shard.Summary{Rows: s.rows, Statuses: map[string]int{}, Reasons: map[string]int{},
 		Duplicates: s.duplicates, Malformed: s.malformed, Empty: s.empty, Providers: s.byProvider, DNSQueries: st.DNSQueries,
-		Sessions: st.Sessions, RoundTrips: st.RoundTrips, SMTP: smtp, ElapsedMS: elapsed.Milliseconds()}
+		Sessions: st.Sessions, RoundTrips: st.RoundTrips, PeakPerServer: st.PeakPerServer, SMTP: smtp, ElapsedMS: elapsed.Milliseconds()}
 	for k, v := range s.byStatus {
 		out.Statuses[string(k)] = v
 	}

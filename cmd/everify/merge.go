@@ -78,7 +78,8 @@ func runMerge(ctx context.Context, opts *MergeOptions) error {
 		s.byReason[verify.Reason(k)] = n
 		failed = failed || (n > 0 && slices.Contains(opts.FailOn, k))
 	}
-	st := verify.Stats{DNSQueries: sum.DNSQueries, Sessions: sum.Sessions, RoundTrips: sum.RoundTrips}
+	st := verify.Stats{DNSQueries: sum.DNSQueries, Sessions: sum.Sessions, RoundTrips: sum.RoundTrips,
+		PeakPerServer: sum.PeakPerServer}
 	s.print(opts.IO.ErrOut, time.Duration(sum.ElapsedMS)*time.Millisecond, st, sum.SMTP)
 	if failed {
 		return &exitCodeError{exitFail}

@@ -107,7 +107,8 @@ func (s *summary) print(w io.Writer, elapsed time.Duration, st verify.Stats, smt
 		fmt.Fprintf(&b, "  %-14s %s\n", "providers", s.providers())
 	}
 	if smtp {
-		fmt.Fprintf(&b, "  dns queries %d, smtp sessions %d, smtp round trips %d\n", st.DNSQueries, st.Sessions, st.RoundTrips)
+		fmt.Fprintf(&b, "  dns queries %d, smtp sessions %d (at most %d at once to one server), smtp round trips %d\n",
+			st.DNSQueries, st.Sessions, st.PeakPerServer, st.RoundTrips)
 	} else if st.DNSQueries > 0 {
 		fmt.Fprintf(&b, "  dns queries %d\n", st.DNSQueries)
 	}
