@@ -230,6 +230,11 @@ func Run(ctx context.Context, job Job) (Summary, error) {
 	if err == nil && readErr != nil {
 		err = fmt.Errorf("reading input: %w", readErr)
 	}
+	if err == nil && ctx.Err() != nil {
+		// Cancelled as the last rows finished: still a run stopped by Ctrl-C, so the
+		// caller exits 130 whatever it managed to finish.
+		err = ctx.Err()
+	}
 	return *sum, err
 }
 

@@ -262,3 +262,16 @@ func BenchmarkRunStored(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 }
+
+// TestRunCancelledAtTheEnd: Ctrl-C as the last row is emitted still ends the run with
+// ctx's error, so the command exits 130 rather than with the verdicts' code.
+func TestRunCancelledAtTheEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rows := 0
+	_, err := Run(ctx, Job{Input: reader(t, "email\na@mailinator.com\n"), Verifier: &verify.Verifier{}, Interactive: true,
+		Emit: func(Row) error { rows++; cancel(); return nil }})
+	if rows != 1 || !errors.Is(err, context.Canceled) {
+		t.Errorf("%d rows, err %v; want 1 row and context.Canceled", rows, err)
+	}
+}

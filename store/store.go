@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -90,10 +91,11 @@ func Open(path string) (*Store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("store: %s: a store path may not contain '?' or '#'", path)
 	}
-	// Busy timeout first: WAL lets readers run beside a writer, and writers wait for
-	// each other up to 10 s instead of failing. Transactions start IMMEDIATE, so two
-	// writers never deadlock upgrading a read lock.
-	dsn := "file:" + path + "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate" +
+	// Busy timeout first: writers wait for each other up to 10 s instead of failing.
+	// Transactions start IMMEDIATE, so two writers never deadlock upgrading a read lock.
+	// WAL mode is set once below, not on every connection: the switch can fail with
+	// SQLITE_BUSY without waiting when another process opens the file at the same time.
+	dsn := "file:" + path + "?_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate" +
 		"&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -106,7 +108,11 @@ func Open(path string) (*Store, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path}
-	if err := s.migrate(); err != nil {
+	if err := retryBusy(s.wal); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, classify(err))
+	}
+	if err := retryBusy(s.migrate); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, classify(err))
 	}
@@ -122,6 +128,37 @@ func Open(path string) (*Store, error) {
 
 // Path returns the file the store was opened from.
 func (s *Store) Path() string { return s.path }
+
+// openWait bounds how long Open retries while other processes hold the file's locks.
+const openWait = 10 * time.Second
+
+// retryBusy runs f until it returns something other than SQLITE_BUSY, for at most
+// openWait. SQLite reports some lock conflicts at once, without its busy handler: a
+// journal-mode switch, or a schema read while another process creates the file.
+func retryBusy(f func() error) error {
+	deadline := time.Now().Add(openWait)
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+		err := f()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != 5 || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pause)
+	}
+}
+
+// wal puts the file in WAL mode, which lets readers run beside a writer. The mode is
+// kept in the file: once set, this is a no-op.
+func (s *Store) wal() error {
+	var mode string
+	if err := s.db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("cannot use WAL mode (journal mode stays %q)", mode)
+	}
+	return nil
+}
 
 // migrate checks the file is an everify store (or empty) and applies missing migrations
 // in one transaction.
