@@ -235,3 +235,40 @@ func TestCatchAllProbeFirstInLine(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkArrivingAsSlotEnds: a request queued just as the server's only session slot
+// ends (its linger passed, the slot not yet released) is served all the same, not left
+// waiting until its caller gives up.
+func TestWorkArrivingAsSlotEnds(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	farm.Host("127.0.3.7", fakes.Config{Mailboxes: []string{"a@late.zz", "b@late.zz"}})
+	var s *sched.Scheduler
+	req := func(local string) sched.Request {
+		return sched.Request{Addr: local + "@late.zz", Domain: "late.zz", Hosts: []dnscheck.Host{host("mx.late.zz", "127.0.3.7")}}
+	}
+	var once sync.Once
+	second := make(chan error, 1)
+	restore := sched.SetSlotEndsHook(func() {
+		once.Do(func() {
+			// The second request comes while the first one's slot is ending.
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				defer cancel()
+				out, err := s.Probe(ctx, req("b"))
+				if err == nil && !out.Reply.Positive() {
+					err = fmt.Errorf("outcome %+v", out)
+				}
+				second <- err
+			}()
+			time.Sleep(100 * time.Millisecond)
+		})
+	})
+	t.Cleanup(restore)
+	s = newScheduler(t, farm.Port, time.Second, func(c *sched.Config) { c.Linger = 10 * time.Millisecond })
+	if out, err := s.Probe(context.Background(), req("a")); err != nil || !out.Reply.Positive() {
+		t.Fatalf("first: %+v %v", out, err)
+	}
+	if err := <-second; err != nil {
+		t.Errorf("request queued as the slot ended: %v", err)
+	}
+}

@@ -16,7 +16,16 @@ func (s *Scheduler) run(q *queue) {
 	defer s.wg.Done()
 	for {
 		if !s.waitBackoff(q) || !s.waitWork(q) {
+			if testHookSlotEnds != nil {
+				testHookSlotEnds()
+			}
 			s.mu.Lock()
+			if q.n > 0 && !s.closed {
+				// Work came after waitWork looked and before this lock: kickLocked saw
+				// this slot as taken and started none, so the slot must serve it.
+				s.mu.Unlock()
+				continue
+			}
 			q.sessions--
 			// Past maxQueues an idle queue is forgotten (with what it learnt), so memory
 			// does not grow with the servers of a run.
@@ -56,6 +65,9 @@ func (s *Scheduler) run(q *queue) {
 		s.mu.Unlock()
 	}
 }
+
+// testHookSlotEnds, when set by a test, runs as a slot that found no work ends.
+var testHookSlotEnds func()
 
 // waitBackoff waits until q's back-off passes, holding no session; false when closed.
 func (s *Scheduler) waitBackoff(q *queue) bool {

@@ -109,7 +109,7 @@ func checkWorld(b *testing.B, w *fakes.World, path string) {
 		rec := recs[i+1]
 		if rec[2] != want.Status || rec[3] != want.Reason {
 			if wrong < 5 {
-				b.Errorf("%s: %s/%s, want %s/%s", want.Addr, rec[2], rec[3], want.Status, want.Reason)
+				b.Errorf("%s: %s/%s, want %s/%s (%q)", want.Addr, rec[2], rec[3], want.Status, want.Reason, rec)
 			}
 			wrong++
 		}
