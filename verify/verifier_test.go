@@ -306,7 +306,9 @@ func mailboxes(domain string, n int) []string {
 func TestConnectionLimit(t *testing.T) {
 	z := fakes.NewZoo(t)
 	boxes := mailboxes("single.zz", 60)
-	srv := z.MX("single.zz", fakes.Config{Mailboxes: boxes, ConnLimit: 1})
+	// The latency keeps the first session busy while the other requests queue, so that
+	// a second session is wanted however the goroutines are scheduled.
+	srv := z.MX("single.zz", fakes.Config{Mailboxes: boxes, ConnLimit: 1, Latency: 20 * time.Millisecond})
 	v := newVerifier(t, z, func(v *verify.Verifier) { v.NoCatchAll = true })
 	probeAll(t, v, boxes, want{verify.StatusDeliverable, verify.ReasonAccepted, false})
 	// --per-mx 2 opens two sessions at once; the server refuses the second, and from
