@@ -87,10 +87,12 @@ type Config struct {
 	Classify func(smtpprobe.Step, smtpprobe.Reply) Kind
 	// PerServer bounds simultaneous sessions to one server address; 2.
 	PerServer int
-	// RcptPerSession bounds the recipients of one session; 20.
+	// RcptPerSession bounds the recipients of one session; 50.
 	RcptPerSession int
-	// MaxRejects bounds the rejected recipients of one session; 9 (Postfix slows down
-	// from its 10th error).
+	// MaxRejects bounds the rejected recipients of one session; 10. Postfix slows every
+	// reply once a session has made 10 errors (smtpd_soft_error_limit), but not the
+	// reply of the 10th: a group puts the recipients that may be refused last, so the
+	// last refusal a session may take is the last reply it waits for.
 	MaxRejects int
 	// MaxHosts bounds the MX hosts tried for a domain, in preference order; 3.
 	MaxHosts int

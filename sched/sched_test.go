@@ -272,3 +272,44 @@ func TestWorkArrivingAsSlotEnds(t *testing.T) {
 		t.Errorf("request queued as the slot ended: %v", err)
 	}
 }
+
+// TestLastRefusalIsLastReply: a session may take --max-rejects refusals (10, Postfix's
+// soft limit) because recipients that can be refused go last in a group: when the
+// 10th refusal comes, no reply after it is one the server's error limit delays, even
+// with recipients of a known catch-all domain in the same group.
+func TestLastRefusalIsLastReply(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	srv := farm.Host("127.0.3.8", fakes.Config{CatchAll: []string{"ca.zz"}, Latency: 30 * time.Millisecond,
+		SoftErrorLimit: 10, ErrorSleep: 5 * time.Second, HardErrorLimit: 20})
+	s := newScheduler(t, farm.Port, 10*time.Second, func(c *sched.Config) {
+		c.PerServer, c.MaxRejects, c.Linger = 1, 10, time.Millisecond
+	})
+	mx := []dnscheck.Host{host("mx.shared.zz", "127.0.3.8")}
+	// Settle ca.zz as catch-all first.
+	if out, err := s.Probe(context.Background(), sched.Request{Addr: "first@ca.zz", Domain: "ca.zz", CatchAll: true, Hosts: mx}); err != nil || out.CatchAll != sched.CatchAllYes {
+		t.Fatalf("first@ca.zz: %+v %v", out, err)
+	}
+	// Ten unknown recipients, then (younger) five of the catch-all domain, all queued
+	// while one session connects: they share its first group.
+	t0 := time.Now()
+	var reqs []sched.Request
+	for i := range 10 {
+		d := fmt.Sprintf("d%d.zz", i)
+		reqs = append(reqs, sched.Request{Addr: "ghost@" + d, Domain: d, Hosts: mx, Started: t0})
+	}
+	for i := range 5 {
+		reqs = append(reqs, sched.Request{Addr: fmt.Sprintf("u%d@ca.zz", i), Domain: "ca.zz", Hosts: mx, Started: t0.Add(time.Second)})
+	}
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		if wantOK := i >= 10; out.Reply.Positive() != wantOK || out.Fail != sched.FailNone {
+			t.Errorf("%s: %+v, want accepted=%v", reqs[i].Addr, out, wantOK)
+		}
+	}
+	if n := srv.Slowed(); n > 0 {
+		t.Errorf("%d replies delayed by the server's error limit", n)
+	}
+	if n := srv.Sessions(); n > 3 {
+		t.Errorf("%d sessions, want at most 3", n)
+	}
+}

@@ -1,6 +1,8 @@
 package sched
 
 import (
+	"slices"
+
 	"github.com/everify/everify/smtpprobe"
 )
 
@@ -45,7 +47,7 @@ func (s *Scheduler) serve(q *queue, sess *smtpprobe.Session, work []*tx) {
 }
 
 // minGroup is the group size below which a session with a full queue ends.
-const minGroup = 2
+const minGroup = 3
 
 // slot says which request, if any, a command of a group is for.
 type slot struct {
@@ -57,6 +59,19 @@ type slot struct {
 // the replies. It reports whether the session can go on.
 func (ss *session) group(work []*tx) bool {
 	s, q, sess := ss.s, ss.q, ss.sess
+	// Transactions that cannot be refused go first: the recipients that can are then the
+	// group's last commands, so the session's last allowed refusal is its last reply,
+	// never one that the server's error limit makes it delay (see Config.MaxRejects).
+	work = slices.Clone(work)
+	slices.SortStableFunc(work, func(a, b *tx) int {
+		switch {
+		case a.safe == b.safe:
+			return 0
+		case a.safe:
+			return -1
+		}
+		return 1
+	})
 	var cmds []smtpprobe.Command
 	var slots []slot
 	for _, t := range work {

@@ -175,3 +175,20 @@ func TestBinaryVersion(t *testing.T) {
 		t.Errorf("--version: exit %d, %q", code, out)
 	}
 }
+
+// TestBinaryNoSTARTTLS: STARTTLS is used when offered, and --no-starttls turns it off.
+func TestBinaryNoSTARTTLS(t *testing.T) {
+	z := fakes.NewZoo(t)
+	z.MX("tls.zz", fakes.Config{Mailboxes: []string{"jane@tls.zz"}, TLS: fakes.TLSConfig(t, "mx.tls.zz")})
+	for _, tt := range []struct {
+		flags []string
+		tls   bool
+	}{{nil, true}, {[]string{"--no-starttls"}, false}} {
+		args := append(append(append([]string{"check", "--format", "ndjson", "--no-catch-all"}, zooArgs(t, z)...), tt.flags...), "jane@tls.zz")
+		out, errOut, code := runBinary(t, "", args...)
+		rs := decodeNDJSON(t, out)
+		if code != exitOK || len(rs) != 1 || rs[0].Reason != verify.ReasonAccepted || rs[0].SMTP.TLS != tt.tls {
+			t.Errorf("%v: exit %d, %s\n%s", tt.flags, code, out, errOut)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func TestFlagDocs(t *testing.T) {
 	if string(want) != got {
 		t.Errorf("docs/flags.md is out of date: run go test ./cmd/everify -run TestFlagDocs -update")
 	}
-	for _, s := range []string{"`--max-rejects int` | `9`", "`EVERIFY_PER_MX`", "## everify bulk", "## everify lists update"} {
+	for _, s := range []string{"`--max-rejects int` | `10`", "`EVERIFY_PER_MX`", "## everify bulk", "## everify lists update"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("flag docs lack %q", s)
 		}

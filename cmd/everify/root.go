@@ -75,6 +75,7 @@ type verifyOptions struct {
 	MaxRejects     int
 	GreylistRetry  time.Duration
 	NoCatchAll     bool
+	NoSTARTTLS     bool
 	AllowFile      string
 	DenyFile       string
 	SuppressFiles  []string // suppression lists from `everify bounces`
@@ -103,6 +104,7 @@ func addVerifyFlags(fs *pflag.FlagSet, o *verifyOptions) {
 	fs.IntVar(&o.MaxRejects, "max-rejects", defaults.MaxRejects, "rejected recipients one SMTP session takes before a fresh one is opened (stays under servers' error limits)")
 	fs.DurationVar(&o.GreylistRetry, "greylist-retry", 0, "wait this long and retry once after a temporary (4xx) failure (0: off)")
 	fs.BoolVar(&o.NoCatchAll, "no-catch-all", false, "skip the catch-all probe")
+	fs.BoolVar(&o.NoSTARTTLS, "no-starttls", false, "never use STARTTLS: two round trips less per session, but addresses cross the network in clear text")
 	fs.StringVar(&o.AllowFile, "allow", "", "`file` of addresses or domains always treated as deliverable (not probed)")
 	fs.StringVar(&o.DenyFile, "deny", "", "`file` of addresses or domains always treated as undeliverable (reason denied)")
 	fs.StringArrayVar(&o.SuppressFiles, "suppress", nil, "suppression list `file` from 'everify bounces' (repeatable): listed addresses are undeliverable (reason suppressed), not probed")
@@ -208,7 +210,7 @@ func (o *verifyOptions) newVerifier() (*verify.Verifier, error) {
 	case "<>":
 		from = ""
 	}
-	p := &smtpprobe.Prober{Port: o.SMTPPort, HELO: helo, From: from, Timeout: o.SMTPTimeout}
+	p := &smtpprobe.Prober{Port: o.SMTPPort, HELO: helo, From: from, Timeout: o.SMTPTimeout, NoTLS: o.NoSTARTTLS}
 	if o.Proxy != "" {
 		if p.Dial, err = smtpprobe.SOCKS5Dialer(o.Proxy, o.SMTPTimeout); err != nil {
 			return nil, flagErrorf("invalid %s: %v", optName(o.fs, "proxy"), err)

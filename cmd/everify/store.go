@@ -110,8 +110,11 @@ func storeSettings(o *verifyOptions, v *verify.Verifier) string {
 	if v.SMTP == nil {
 		return ""
 	}
-	return store.SettingsHash(v.SMTP.HELO, v.SMTP.From, strconv.Itoa(v.SMTP.Port), o.Proxy,
-		strconv.FormatBool(v.NoCatchAll))
+	parts := []string{v.SMTP.HELO, v.SMTP.From, strconv.Itoa(v.SMTP.Port), o.Proxy, strconv.FormatBool(v.NoCatchAll)}
+	if v.SMTP.NoTLS { // only when set: the verdicts stored before the flag keep their key
+		parts = append(parts, "no-starttls")
+	}
+	return store.SettingsHash(parts...)
 }
 
 // StoreOptions are the inputs of `everify store`.

@@ -9,10 +9,10 @@ const (
 	// PerMX bounds simultaneous SMTP sessions to one mail server (--per-mx).
 	PerMX = 2
 	// RcptPerConn is how many recipients one SMTP session probes (--rcpt-per-conn).
-	RcptPerConn = 20
+	RcptPerConn = 50
 	// MaxRejects is how many rejected recipients one session takes before a fresh one
-	// is opened (--max-rejects): Postfix slows down from its 10th error.
-	MaxRejects = 9
+	// is opened (--max-rejects): Postfix slows the replies after a session's 10th error.
+	MaxRejects = 10
 	// MaxMXHosts bounds the mail exchangers tried for a domain, in preference order.
 	MaxMXHosts = 3
 	// Linger is how long an idle SMTP session waits for more recipients.

@@ -199,6 +199,9 @@ func (c *conn) softSleep() {
 	n := c.errors
 	c.mu.Unlock()
 	if limit := c.s.cfg.SoftErrorLimit; limit > 0 && n >= limit {
+		c.s.mu.Lock()
+		c.s.slowed++
+		c.s.mu.Unlock()
 		sleep(c.s.cfg.ErrorSleep, c.s.done, c.closed)
 	}
 }

@@ -42,6 +42,9 @@ func (s *Server) RoundTrips() int { return s.count(&s.roundTrips) }
 // replies sent (see Config.HardErrorLimit).
 func (s *Server) TooManyErrors() int { return s.count(&s.tooMany) }
 
+// Slowed returns the number of replies delayed by Config.SoftErrorLimit.
+func (s *Server) Slowed() int { return s.count(&s.slowed) }
+
 // Seen returns the number of RCPT commands for addr (any case).
 func (s *Server) Seen(addr string) int {
 	s.mu.Lock()

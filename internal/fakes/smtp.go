@@ -107,6 +107,7 @@ type Server struct {
 	rejected   int
 	roundTrips int
 	tooMany    int
+	slowed     int // replies delayed by SoftErrorLimit
 	data       int // DATA/BDAT commands seen
 	seen       map[string]int
 	firstSeen  map[string]time.Time // for GreylistDelay
