@@ -17,6 +17,7 @@ type request struct {
 	utf8     bool
 	wantCA   bool
 	probe    bool    // the catch-all probe of dom
+	held     bool    // a probe kept out of a group once (see session.group)
 	dom      *domain // never nil
 	cands    []cand  // the route: cands[0] is the exchanger it is queued for
 	attempts int

@@ -313,3 +313,87 @@ func TestLastRefusalIsLastReply(t *testing.T) {
 		t.Errorf("%d sessions, want at most 3", n)
 	}
 }
+
+// TestProbeWaitsOutRealRecipients: a domain's catch-all probe that would share a group
+// with a real recipient of the domain waits for that recipient's answer; refused as
+// unknown, it settles the domain and the probe is never sent.
+func TestProbeWaitsOutRealRecipients(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	gotA, release := make(chan struct{}), make(chan struct{})
+	var rcpts []string
+	var mu sync.Mutex
+	farm.Scripted("127.0.3.9", func(c net.Conn) {
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "220 mx.p.zz ESMTP\r\n")
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.TrimSpace(line); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				fmt.Fprintf(c, "250-mx.p.zz\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
+				fmt.Fprintf(c, "250 2.0.0 Ok\r\n")
+			case strings.HasPrefix(cmd, "RCPT"):
+				mu.Lock()
+				rcpts = append(rcpts, cmd)
+				mu.Unlock()
+				if strings.Contains(cmd, "<a@p.zz>") {
+					close(gotA)
+					<-release
+					fmt.Fprintf(c, "250 2.1.5 Ok\r\n")
+					continue
+				}
+				fmt.Fprintf(c, "550 5.1.1 User unknown\r\n")
+			case strings.HasPrefix(cmd, "QUIT"):
+				fmt.Fprintf(c, "221 2.0.0 Bye\r\n")
+				return
+			}
+		}
+	})
+	s := newScheduler(t, farm.Port, 5*time.Second, func(c *sched.Config) { c.PerServer = 1 })
+	req := func(local string) sched.Request {
+		return sched.Request{Addr: local + "@p.zz", Domain: "p.zz", CatchAll: true, Hosts: []dnscheck.Host{host("mx.p.zz", "127.0.3.9")}}
+	}
+	first := make(chan sched.Outcome, 1)
+	go func() { out, _ := s.Probe(context.Background(), req("a")); first <- out }()
+	<-gotA
+	// The second address comes while the first one's RCPT is out: it goes into the
+	// next group, with the probe that a's acceptance queues.
+	second := make(chan sched.Outcome, 1)
+	go func() { out, _ := s.Probe(context.Background(), req("ghost")); second <- out }()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	a, ghost := <-first, <-second
+	if !a.Reply.Positive() || a.CatchAll != sched.CatchAllNo || ghost.Reply.Code != 550 {
+		t.Errorf("a: %+v\nghost: %+v\nwant a accepted, not catch-all; ghost refused", a, ghost)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(rcpts) != 2 {
+		t.Errorf("RCPTs %q, want a's and ghost's only (no probe)", rcpts)
+	}
+}
+
+// TestProbeHeldOnce: the probe waits out one group at most, so the accepted
+// recipients of a domain with a long queue get its catch-all answer long before the
+// queue drains (here before their 1 s bound; the queue takes about 1.2 s).
+func TestProbeHeldOnce(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	farm.Host("127.0.3.10", fakes.Config{CatchAll: []string{"long.zz"}, Latency: 100 * time.Millisecond})
+	s := newScheduler(t, farm.Port, time.Second, func(c *sched.Config) {
+		c.Bound, c.PerServer, c.RcptPerSession = time.Second, 1, 1000
+	})
+	var reqs []sched.Request
+	for i := range 100 {
+		reqs = append(reqs, sched.Request{Addr: fmt.Sprintf("u%d@long.zz", i), Domain: "long.zz", CatchAll: true,
+			Hosts: []dnscheck.Host{host("mx.long.zz", "127.0.3.10")}})
+	}
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		if !out.Reply.Positive() || out.CatchAll != sched.CatchAllYes {
+			t.Errorf("%s: %+v, want accepted on a catch-all domain", reqs[i].Addr, out)
+		}
+	}
+}

@@ -74,7 +74,21 @@ func (ss *session) group(work []*tx) bool {
 	})
 	var cmds []smtpprobe.Command
 	var slots []slot
+	var held []*request // catch-all probes kept for after this group
 	for _, t := range work {
+		if len(t.reqs) > 1 {
+			// A probe waits out one group that has real recipients of its domain: one of
+			// them refused as unknown settles the domain and spares the probe's refusal.
+			// Only one, so that a domain with a long queue still gets its answer.
+			t.reqs = slices.DeleteFunc(t.reqs, func(r *request) bool {
+				hold := r.probe && !r.held
+				if hold {
+					r.held = true
+					held = append(held, r)
+				}
+				return hold
+			})
+		}
 		if len(t.reqs) == 0 {
 			continue
 		}
@@ -100,6 +114,9 @@ func (ss *session) group(work []*tx) bool {
 		}
 	}
 	if len(cmds) == 0 {
+		s.mu.Lock()
+		ss.requeueHeld(held)
+		s.mu.Unlock()
 		return true
 	}
 	replies, err := sess.Pipeline(s.ctx, cmds)
@@ -108,6 +125,7 @@ func (ss *session) group(work []*tx) bool {
 	defer s.mu.Unlock()
 	s.group = map[*domain]*request{}
 	defer s.endGroupLocked()
+	defer ss.requeueHeld(held)
 	var skip *tx // a transaction whose remaining RCPTs need no answer here
 	inTx := 0    // recipients answered in the current transaction
 	for i, sl := range slots {
@@ -185,6 +203,19 @@ func (ss *session) group(work []*tx) bool {
 		s.finishLocked(r, ss.outcome(r, Outcome{Step: step, Reply: reply}))
 	}
 	return err == nil
+}
+
+// requeueHeld puts the probes held out of a group back first in line, unless the group
+// settled their domains.
+func (ss *session) requeueHeld(held []*request) {
+	for _, p := range held {
+		if !p.gone() {
+			ss.q.pushLocked(p, true)
+		}
+	}
+	if len(held) > 0 {
+		ss.s.kickLocked(ss.q)
+	}
 }
 
 // outcome completes out with what the session knows.
