@@ -27,7 +27,12 @@ type dedupEntry struct {
 	err  error
 }
 
-const dedupGeneration = 20000
+// dedupGeneration is how many outcomes one generation holds (about 500 bytes each);
+// countGeneration how many hashes, offline.
+const (
+	dedupGeneration = 10_000
+	countGeneration = 100_000
+)
 
 func newDedup(results bool) *dedup {
 	return &dedup{results: results, cur: make(map[string]*dedupEntry),
@@ -88,8 +93,8 @@ func (d *dedup) count(key string) {
 		d.nhits++
 		return
 	}
-	if len(d.seenCur) >= 5*dedupGeneration {
-		d.seenPrev, d.seenCur = d.seenCur, make(map[uint64]struct{}, 5*dedupGeneration)
+	if len(d.seenCur) >= countGeneration {
+		d.seenPrev, d.seenCur = d.seenCur, make(map[uint64]struct{}, countGeneration)
 	}
 	d.seenCur[h] = struct{}{}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -399,5 +400,39 @@ func TestBulkCRLFConsistent(t *testing.T) {
 	run(context.Background(), []string{"bulk", "--offline", "-"}, ios)
 	if n, crlf := strings.Count(out.String(), "\n"), strings.Count(out.String(), "\r\n"); n != 4 || crlf != 4 {
 		t.Errorf("%d line breaks, %d CRLF in %q; want 4 CRLF", n, crlf, out)
+	}
+}
+
+// TestBulkGCPercent: an online bulk run collects garbage twice as often (its memory
+// stays flat and low on long lists) unless the user set GOGC; offline runs keep Go's
+// default.
+func TestBulkGCPercent(t *testing.T) {
+	z := fakes.NewZoo(t)
+	in := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(in, []byte("email\njane@corp.zz\n"), 0o644)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tt := range []struct {
+		gogc string
+		args []string
+		want int
+	}{
+		{"", []string{"--no-smtp", "--resolver", z.DNS.Addr()}, bulkGCPercent},
+		{"200", []string{"--no-smtp", "--resolver", z.DNS.Addr()}, 100},
+		{"", []string{"--offline"}, 100},
+	} {
+		debug.SetGCPercent(100)
+		ios, _, errOut := testStreams("")
+		ios.Getenv = func(k string) string {
+			if k == "GOGC" {
+				return tt.gogc
+			}
+			return ""
+		}
+		if code := run(t.Context(), append(append([]string{"bulk", "--no-store", "-o", os.DevNull}, tt.args...), in), ios); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.args, code, errOut)
+		}
+		if got := debug.SetGCPercent(100); got != tt.want {
+			t.Errorf("GOGC=%q %v: GC percent %d, want %d", tt.gogc, tt.args, got, tt.want)
+		}
 	}
 }
