@@ -80,8 +80,8 @@ func TestBinaryBulk5000(t *testing.T) {
 		}
 	}
 	sessions, rcpts, rtts, tooMany := w.Totals()
-	// Each session carries up to 20 recipients and is recycled after 9 rejections.
-	bound := spec.Rows/20 + spec.Domains + w.Unknown/9
+	// Each session carries up to 50 recipients and is recycled after 10 rejections.
+	bound := spec.Rows/50 + spec.Domains + w.Unknown/10
 	t.Logf("%d rows, %d unknown: %d sessions (bound %d), %d RCPTs, %d round trips, %d DNS queries, max open %d",
 		spec.Rows, w.Unknown, sessions, bound, rcpts, rtts, w.DNS.Queries(), w.MaxOpen())
 	if sessions > bound {
