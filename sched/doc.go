@@ -10,16 +10,18 @@
 // A session writes its work as pipelined groups (RFC 2920): for each domain a
 // transaction (RSET when one is open, MAIL FROM, the domain's RCPTs), several
 // transactions in one write. Recipients of two domains never share a transaction. A
-// group never holds more recipients than the session may still see rejected, so a
-// session stays under the server's error limit (Postfix slows down after 10 errors and
-// disconnects after 20) whatever the replies; it is recycled once that budget or
-// [Config.RcptPerSession] is used. A session lingers only while its queue is empty, so
+// group never holds more recipients than the session may still see rejected, and puts
+// those that may be rejected last, so a session stays within the server's error limit
+// (Postfix slows the replies after a session's 10th error and disconnects after 20)
+// whatever the replies; it is recycled once that budget or [Config.RcptPerSession] is
+// used. A session lingers only while its queue is empty, so
 // no slot is held by an idle session while a recipient for that server waits.
 //
 // The catch-all probe costs no extra wait: a domain one of whose real recipients was
 // refused as unknown is not catch-all and is never probed; otherwise the probe (a
 // random local part) goes into the next group of the same session, after the domain's
-// first accepted recipients. Its outcome is tri-state ([CatchAll]).
+// first accepted recipients, and waits out one more group if that one holds real
+// recipients of its domain. Its outcome is tri-state ([CatchAll]).
 //
 // Servers teach limits, learnt for the run: "421 too many errors" lowers the rejection
 // budget, "421 too many connections" the session count, "452 4.5.3 too many

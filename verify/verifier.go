@@ -43,11 +43,11 @@ type Verifier struct {
 	// PerMX bounds simultaneous SMTP sessions to one MX host; 0 means 2.
 	PerMX int
 	// RcptPerConn is how many recipients one SMTP session probes before it is closed and a
-	// new one opened; 0 means 20.
+	// new one opened; 0 means 50.
 	RcptPerConn int
 	// MaxRejects is how many rejected recipients one session takes before a fresh session
-	// is opened, to stay under servers' error limits (Postfix delays every reply after 10
-	// errors and disconnects after 20); 0 means 9.
+	// is opened, to stay within servers' error limits (Postfix delays every reply after a
+	// session's 10th error and disconnects after 20); 0 means 10.
 	MaxRejects int
 	// MaxMXHosts bounds the MX hosts tried for one domain, in preference order; 0 means 3.
 	MaxMXHosts int
