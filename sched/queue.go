@@ -172,7 +172,7 @@ func (s *Scheduler) takeLocked(q *queue, n, safe int) []*tx {
 			return false
 		})
 		budget := &n
-		if d := t.reqs; len(d) > 0 && d[0].dom.settled && d[0].dom.ca == CatchAllYes {
+		if d := t.reqs; len(d) > 0 && d[0].dom.settled && d[0].dom.ca == CatchAllYes && !d[0].dom.refuses {
 			budget = &safe
 		}
 		if *budget <= 0 || len(t.reqs) == 0 {

@@ -52,6 +52,7 @@ type domain struct {
 	settled bool
 	ca      CatchAll
 	probing bool
+	refuses bool // catch-all, yet it refused a recipient: none of its recipients is safe
 	waiters []*request
 }
 

@@ -388,3 +388,184 @@ func TestProbeWaitsOutRealRecipients(t *testing.T) {
 		t.Errorf("RCPTs %q, want a's and ghost's only (no probe)", rcpts)
 	}
 }
+
+// errorCounter is a scripted server that counts errors per session as Postfix does
+// (every 4xx or 5xx reply), refuses every recipient as unknown, and answers the MAIL
+// commands that failMail picks (by their number over all sessions) with a 451.
+type errorCounter struct {
+	mu       sync.Mutex
+	mails    int
+	sessions []int // errors of each session, in the order they began
+}
+
+func (e *errorCounter) serve(failMail func(n int) bool) func(net.Conn) {
+	return func(c net.Conn) {
+		e.mu.Lock()
+		id := len(e.sessions)
+		e.sessions = append(e.sessions, 0)
+		e.mu.Unlock()
+		reply := func(line string) {
+			if line[0] == '4' || line[0] == '5' {
+				e.mu.Lock()
+				e.sessions[id]++
+				e.mu.Unlock()
+			}
+			fmt.Fprintf(c, "%s\r\n", line)
+		}
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "220 mx.e.zz ESMTP\r\n")
+		inTx := false
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.TrimSpace(line); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				fmt.Fprintf(c, "250-mx.e.zz\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(cmd, "MAIL"):
+				e.mu.Lock()
+				e.mails++
+				fail := failMail(e.mails)
+				e.mu.Unlock()
+				if inTx = !fail; fail {
+					reply("451 4.3.0 Try again later")
+				} else {
+					reply("250 2.1.0 Ok")
+				}
+			case strings.HasPrefix(cmd, "RSET"):
+				inTx = false
+				reply("250 2.0.0 Ok")
+			case strings.HasPrefix(cmd, "RCPT") && !inTx:
+				reply("503 5.5.1 Error: need MAIL command")
+			case strings.HasPrefix(cmd, "RCPT"):
+				reply("550 5.1.1 User unknown")
+			case strings.HasPrefix(cmd, "QUIT"):
+				return
+			}
+		}
+	}
+}
+
+// TestMailFailureKeepsAnErrorInReserve: a 4xx to MAIL is an error the budget did not
+// foresee (and the RCPTs after it get 503s, errors too). Once a server has given one,
+// its sessions keep one error in reserve: no later session reaches 10 errors.
+func TestMailFailureKeepsAnErrorInReserve(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	var e errorCounter
+	farm.Scripted("127.0.3.30", e.serve(func(n int) bool { return n == 1 }))
+	s := newScheduler(t, farm.Port, 2*time.Second, func(c *sched.Config) { c.PerServer, c.MaxRejects = 1, 10 })
+	var reqs []sched.Request
+	for i := range 30 {
+		reqs = append(reqs, sched.Request{Addr: fmt.Sprintf("ghost%d@e.zz", i), Domain: "e.zz",
+			Hosts: []dnscheck.Host{host("mx.e.zz", "127.0.3.30")}})
+	}
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		if out.Reply.Code != 550 {
+			t.Errorf("%s: %+v, want 550", reqs[i].Addr, out)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, n := range e.sessions[1:] {
+		if n >= 10 {
+			t.Errorf("session %d made %d errors after the server's MAIL failure (all: %v)", i+2, n, e.sessions)
+		}
+	}
+}
+
+// TestHeldProbeRespectsFailedServer: a probe held out of a group whose server then
+// stops answering is not taken to that server in a new session; the accepted recipient
+// gets its answer (catch-all unknown) without waiting for one.
+func TestHeldProbeRespectsFailedServer(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	var sessions atomic.Int32
+	farm.Scripted("127.0.3.31", func(c net.Conn) {
+		n := sessions.Add(1)
+		br := bufio.NewReader(c)
+		fmt.Fprintf(c, "220 mx.h.zz ESMTP\r\n")
+		rcpts := 0
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.TrimSpace(line); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				fmt.Fprintf(c, "250-mx.h.zz\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
+				fmt.Fprintf(c, "250 2.0.0 Ok\r\n")
+			case strings.HasPrefix(cmd, "RCPT"):
+				// The first session answers its first RCPT late, then nothing more.
+				if rcpts++; n > 1 || rcpts == 1 {
+					if n == 1 {
+						time.Sleep(300 * time.Millisecond)
+					}
+					fmt.Fprintf(c, "250 2.1.5 Ok\r\n")
+				}
+			case strings.HasPrefix(cmd, "QUIT"):
+				return
+			}
+		}
+	})
+	s := newScheduler(t, farm.Port, 500*time.Millisecond, nil)
+	req := func(local string) sched.Request {
+		return sched.Request{Addr: local + "@h.zz", Domain: "h.zz", CatchAll: true, Hosts: []dnscheck.Host{host("mx.h.zz", "127.0.3.31")}}
+	}
+	a := make(chan sched.Outcome, 1)
+	go func() { out, _ := s.Probe(context.Background(), req("a")); a <- out }()
+	time.Sleep(100 * time.Millisecond) // b comes while a's RCPT is out: next group, with the probe
+	b, _ := s.Probe(context.Background(), req("b"))
+	outA := <-a
+	if !outA.Reply.Positive() || outA.CatchAll != sched.CatchAllUnknown || b.Fail != sched.FailTimeout {
+		t.Errorf("a: %+v\nb: %+v\nwant a accepted (catch-all unknown), b timed out", outA, b)
+	}
+	if n := sessions.Load(); n != 1 {
+		t.Errorf("%d sessions to a server that stopped answering, want 1", n)
+	}
+}
+
+// TestRefusingCatchAllNotSafe: once a catch-all domain refuses a recipient (here a full
+// mailbox), its recipients no longer ride free on top of the refusal budget: a group
+// that also holds ten unknown recipients does not reach an 11th error.
+func TestRefusingCatchAllNotSafe(t *testing.T) {
+	farm := fakes.NewMXFarm(t)
+	full := fakes.Reply{Code: 552, Enhanced: "5.2.2", Message: "Mailbox full"}
+	srv := farm.Host("127.0.3.32", fakes.Config{CatchAll: []string{"ca.zz"}, Latency: 30 * time.Millisecond,
+		Replies:        map[string]fakes.Reply{"full0@ca.zz": full, "full1@ca.zz": full},
+		SoftErrorLimit: 10, ErrorSleep: 5 * time.Second, HardErrorLimit: 20})
+	s := newScheduler(t, farm.Port, 10*time.Second, func(c *sched.Config) {
+		c.PerServer, c.MaxRejects, c.Linger = 1, 10, time.Millisecond
+	})
+	mx := []dnscheck.Host{host("mx.shared.zz", "127.0.3.32")}
+	ca := func(local string) sched.Request {
+		return sched.Request{Addr: local + "@ca.zz", Domain: "ca.zz", CatchAll: true, Hosts: mx}
+	}
+	if out, err := s.Probe(context.Background(), ca("first")); err != nil || out.CatchAll != sched.CatchAllYes {
+		t.Fatalf("first@ca.zz: %+v %v", out, err)
+	}
+	if out, _ := s.Probe(context.Background(), ca("full0")); out.Reply.Code != 552 {
+		t.Fatalf("full0@ca.zz: %+v", out)
+	}
+	t0 := time.Now()
+	var reqs []sched.Request
+	for i := range 10 {
+		d := fmt.Sprintf("d%d.zz", i)
+		reqs = append(reqs, sched.Request{Addr: "ghost@" + d, Domain: d, Hosts: mx, Started: t0})
+	}
+	for _, local := range []string{"full1", "u1", "u2", "u3", "u4"} {
+		r := ca(local)
+		r.Started = t0.Add(time.Second)
+		reqs = append(reqs, r)
+	}
+	outs, _ := probeAll(t, s, reqs)
+	for i, out := range outs {
+		if out.Fail != sched.FailNone || out.Reply.Code == 0 {
+			t.Errorf("%s: %+v", reqs[i].Addr, out)
+		}
+	}
+	if n := srv.Slowed(); n > 0 {
+		t.Errorf("%d replies delayed by the server's error limit", n)
+	}
+}

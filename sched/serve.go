@@ -158,8 +158,13 @@ func (ss *session) group(work []*tx) bool {
 			default:
 				// A 4xx to MAIL, or a failed RSET: this transaction's recipients go back
 				// (their RCPTs get "503 need MAIL", not verdicts) and the server is
-				// backed off from.
+				// backed off from. The server counts the failure as an error, one the
+				// budget did not foresee: from now on one is kept in reserve for it.
 				q.setBackoffLocked()
+				ss.rejects++
+				if lim := s.cfg.MaxRejects - 1; lim >= 1 && (q.rejectLimit == 0 || q.rejectLimit > lim) {
+					q.rejectLimit = lim
+				}
 				skip = sl.t
 				ss.requeueTx(slots[i+1:], sl.t, ss.outcome(nil, Outcome{Step: step, Reply: reply, Fail: FailTemporary}))
 			}
@@ -172,6 +177,11 @@ func (ss *session) group(work []*tx) bool {
 			continue
 		}
 		r := sl.req
+		if sl.t.safe && !reply.Positive() {
+			// A catch-all domain refused one (policy, a full mailbox): its recipients
+			// count against the budget from now on.
+			r.dom.refuses = true
+		}
 		kind := s.cfg.Classify(step, reply)
 		switch {
 		case kind == KindTooManyRecipients && inTx > 0:
@@ -205,16 +215,13 @@ func (ss *session) group(work []*tx) bool {
 	return err == nil
 }
 
-// requeueHeld puts the probes held out of a group back first in line, unless the group
-// settled their domains.
+// requeueHeld routes the probes held out of a group again, first in line, unless the
+// group settled their domains. Routing respects a server the group found failing.
 func (ss *session) requeueHeld(held []*request) {
 	for _, p := range held {
 		if !p.gone() {
-			ss.q.pushLocked(p, true)
+			ss.s.routeLocked(p, Outcome{Fail: FailUnreachable, Message: "no exchanger left for the catch-all probe"})
 		}
-	}
-	if len(held) > 0 {
-		ss.s.kickLocked(ss.q)
 	}
 }
 

@@ -134,8 +134,8 @@ func (s *Store) Path() string { return s.path }
 // openWait bounds how long Open retries while other processes hold the file's locks.
 const openWait = 10 * time.Second
 
-// retryBusy runs f until it returns something other than SQLITE_BUSY, for at most
-// openWait. SQLite reports some lock conflicts at once, without its busy handler: a
+// retryBusy runs f until it returns something other than SQLITE_BUSY, retrying for
+// openWait (a try may itself wait out the busy timeout, so Open waits 20 s at most). SQLite reports some lock conflicts at once, without its busy handler: a
 // journal-mode switch, or a schema read while another process creates the file.
 func retryBusy(f func() error) error {
 	deadline := time.Now().Add(openWait)
@@ -150,16 +150,12 @@ func retryBusy(f func() error) error {
 }
 
 // wal puts the file in WAL mode, which lets readers run beside a writer. The mode is
-// kept in the file: once set, this is a no-op.
+// kept in the file: once set, this is a no-op. Where WAL cannot be used (a read-only
+// file, some network file systems) the file keeps its rollback journal: writers then
+// wait for readers, which the busy timeout covers.
 func (s *Store) wal() error {
 	var mode string
-	if err := s.db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("cannot use WAL mode (journal mode stays %q)", mode)
-	}
-	return nil
+	return s.db.QueryRow(`PRAGMA journal_mode = WAL`).Scan(&mode)
 }
 
 // migrate checks the file is an everify store (or empty) and applies missing migrations

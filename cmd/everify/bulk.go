@@ -81,9 +81,7 @@ func newBulkCmd(ios *IOStreams, runF func(context.Context, *BulkOptions) error) 
 				// pipelined groups; waiting requests cost a goroutine each.
 				opts.Verify.Workers = bulkInFlight
 			}
-			if !opts.Verify.Offline && ios.getenv("GOGC") == "" {
-				debug.SetGCPercent(bulkGCPercent)
-			}
+			tuneGC(ios, &opts.Verify)
 			if err := completeShard(cmd, opts); err != nil {
 				return err
 			}
@@ -150,6 +148,13 @@ const bulkInFlight = 1000
 // set: most of the heap is per-address garbage, and the run waits on the network, not
 // the CPU, so collecting twice as often keeps a million-row run under 100 MB.
 const bulkGCPercent = 50
+
+// tuneGC sets bulkGCPercent for a run that goes online (bulk, recheck).
+func tuneGC(ios *IOStreams, o *verifyOptions) {
+	if !o.Offline && ios.getenv("GOGC") == "" {
+		debug.SetGCPercent(bulkGCPercent)
+	}
+}
 
 // maxProblemLines bounds the malformed-row messages printed; the summary counts all.
 const maxProblemLines = 100

@@ -403,22 +403,27 @@ func TestBulkCRLFConsistent(t *testing.T) {
 	}
 }
 
-// TestBulkGCPercent: an online bulk run collects garbage twice as often (its memory
-// stays flat and low on long lists) unless the user set GOGC; offline runs keep Go's
-// default.
+// TestBulkGCPercent: an online bulk or recheck run collects garbage twice as often
+// (its memory stays flat and low on long lists) unless the user set GOGC; offline runs
+// keep Go's default.
 func TestBulkGCPercent(t *testing.T) {
 	z := fakes.NewZoo(t)
-	in := filepath.Join(t.TempDir(), "list.csv")
+	dir := t.TempDir()
+	in, done := filepath.Join(dir, "list.csv"), filepath.Join(dir, "done.csv")
 	os.WriteFile(in, []byte("email\njane@corp.zz\n"), 0o644)
+	os.WriteFile(done, []byte("email,status,reason,email_normalized,disposable,role,free,catch_all,suggestion,mx,smtp_code,provider\n"+
+		"jane@corp.zz,unknown,smtp_timeout,jane@corp.zz,false,false,false,false,,,,\n"), 0o644)
+	online := []string{"--no-store", "--no-smtp", "--resolver", z.DNS.Addr(), "-o", os.DevNull}
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	for _, tt := range []struct {
 		gogc string
 		args []string
 		want int
 	}{
-		{"", []string{"--no-smtp", "--resolver", z.DNS.Addr()}, bulkGCPercent},
-		{"200", []string{"--no-smtp", "--resolver", z.DNS.Addr()}, 100},
-		{"", []string{"--offline"}, 100},
+		{"", append(append([]string{"bulk"}, online...), in), bulkGCPercent},
+		{"", append(append([]string{"recheck"}, online...), done), bulkGCPercent},
+		{"200", append(append([]string{"bulk"}, online...), in), 100},
+		{"", []string{"bulk", "--offline", "-o", os.DevNull, in}, 100},
 	} {
 		debug.SetGCPercent(100)
 		ios, _, errOut := testStreams("")
@@ -428,7 +433,7 @@ func TestBulkGCPercent(t *testing.T) {
 			}
 			return ""
 		}
-		if code := run(t.Context(), append(append([]string{"bulk", "--no-store", "-o", os.DevNull}, tt.args...), in), ios); code != 0 {
+		if code := run(t.Context(), tt.args, ios); code != 0 {
 			t.Fatalf("%v: exit %d: %s", tt.args, code, errOut)
 		}
 		if got := debug.SetGCPercent(100); got != tt.want {

@@ -57,6 +57,7 @@ func newRecheckCmd(ios *IOStreams) *cobra.Command {
 			if err := opts.Verify.complete(ios, &opts.Verifier); err != nil {
 				return err
 			}
+			tuneGC(ios, &opts.Verify)
 			if err := opts.Store.complete(cmd.Flags()); err != nil {
 				return err
 			}
