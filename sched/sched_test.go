@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -105,36 +104,14 @@ func TestSharedServerTransactions(t *testing.T) {
 	}
 }
 
-// silentRCPT is a server that greets, answers EHLO and MAIL, and never answers RCPT.
-func silentRCPT(sessions *atomic.Int32) func(net.Conn) {
-	return func(c net.Conn) {
-		sessions.Add(1)
-		br := bufio.NewReader(c)
-		fmt.Fprintf(c, "220 silent.zz ESMTP\r\n")
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-			case strings.HasPrefix(cmd, "EHLO"):
-				fmt.Fprintf(c, "250-silent.zz\r\n250 PIPELINING\r\n")
-			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
-				fmt.Fprintf(c, "250 2.1.0 Ok\r\n")
-			case strings.HasPrefix(cmd, "QUIT"):
-				return
-			}
-		}
-	}
-}
-
 // TestNeverAnswersRCPT: a server that accepts the session and never answers RCPT costs
 // each address one timeout at most, within the bound, with exactly one result, and is
 // not tried again in session after session.
 func TestNeverAnswersRCPT(t *testing.T) {
 	farm := fakes.NewMXFarm(t)
-	var sessions atomic.Int32
-	farm.Scripted("127.0.3.2", silentRCPT(&sessions))
+	silent := &script{rcpt: func(int, bool, string) string { return "" }} // never answers RCPT
+	farm.Scripted("127.0.3.2", silent.serve)
+	sessions := &silent.sessions
 	const timeout = 300 * time.Millisecond
 	s := newScheduler(t, farm.Port, timeout, nil)
 	var reqs []sched.Request
@@ -335,36 +312,18 @@ func TestProbeWaitsOutRealRecipients(t *testing.T) {
 	gotA, release := make(chan struct{}), make(chan struct{})
 	var rcpts []string
 	var mu sync.Mutex
-	farm.Scripted("127.0.3.9", func(c net.Conn) {
-		br := bufio.NewReader(c)
-		fmt.Fprintf(c, "220 mx.p.zz ESMTP\r\n")
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch cmd := strings.TrimSpace(line); {
-			case strings.HasPrefix(cmd, "EHLO"):
-				fmt.Fprintf(c, "250-mx.p.zz\r\n250 PIPELINING\r\n")
-			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
-				fmt.Fprintf(c, "250 2.0.0 Ok\r\n")
-			case strings.HasPrefix(cmd, "RCPT"):
-				mu.Lock()
-				rcpts = append(rcpts, cmd)
-				mu.Unlock()
-				if strings.Contains(cmd, "<a@p.zz>") {
-					close(gotA)
-					<-release
-					fmt.Fprintf(c, "250 2.1.5 Ok\r\n")
-					continue
-				}
-				fmt.Fprintf(c, "550 5.1.1 User unknown\r\n")
-			case strings.HasPrefix(cmd, "QUIT"):
-				fmt.Fprintf(c, "221 2.0.0 Bye\r\n")
-				return
-			}
+	sc := &script{rcpt: func(_ int, _ bool, cmd string) string {
+		mu.Lock()
+		rcpts = append(rcpts, cmd)
+		mu.Unlock()
+		if strings.Contains(cmd, "<a@p.zz>") {
+			close(gotA)
+			<-release
+			return "250 2.1.5 Ok"
 		}
-	})
+		return "550 5.1.1 User unknown"
+	}}
+	farm.Scripted("127.0.3.9", sc.serve)
 	s := newScheduler(t, farm.Port, 5*time.Second, func(c *sched.Config) { c.PerServer = 1 })
 	req := func(local string) sched.Request {
 		return sched.Request{Addr: local + "@p.zz", Domain: "p.zz", CatchAll: true, Hosts: []dnscheck.Host{host("mx.p.zz", "127.0.3.9")}}
@@ -393,57 +352,35 @@ func TestProbeWaitsOutRealRecipients(t *testing.T) {
 // (every 4xx or 5xx reply), refuses every recipient as unknown, and answers the MAIL
 // commands that failMail picks (by their number over all sessions) with a 451.
 type errorCounter struct {
-	mu       sync.Mutex
-	mails    int
-	sessions []int // errors of each session, in the order they began
+	mu     sync.Mutex
+	mails  int
+	errors map[int]int // by session
 }
 
-func (e *errorCounter) serve(failMail func(n int) bool) func(net.Conn) {
-	return func(c net.Conn) {
-		e.mu.Lock()
-		id := len(e.sessions)
-		e.sessions = append(e.sessions, 0)
-		e.mu.Unlock()
-		reply := func(line string) {
-			if line[0] == '4' || line[0] == '5' {
+func (e *errorCounter) script(failMail func(n int) bool) *script {
+	e.errors = map[int]int{}
+	return &script{
+		mail: func() string {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if e.mails++; failMail(e.mails) {
+				return "451 4.3.0 Try again later"
+			}
+			return "250 2.1.0 Ok"
+		},
+		rcpt: func(_ int, inTx bool, _ string) string {
+			if !inTx {
+				return "503 5.5.1 Error: need MAIL command"
+			}
+			return "550 5.1.1 User unknown"
+		},
+		sent: func(session int, reply string) {
+			if reply[0] == '4' || reply[0] == '5' {
 				e.mu.Lock()
-				e.sessions[id]++
+				e.errors[session]++
 				e.mu.Unlock()
 			}
-			fmt.Fprintf(c, "%s\r\n", line)
-		}
-		br := bufio.NewReader(c)
-		fmt.Fprintf(c, "220 mx.e.zz ESMTP\r\n")
-		inTx := false
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch cmd := strings.TrimSpace(line); {
-			case strings.HasPrefix(cmd, "EHLO"):
-				fmt.Fprintf(c, "250-mx.e.zz\r\n250 PIPELINING\r\n")
-			case strings.HasPrefix(cmd, "MAIL"):
-				e.mu.Lock()
-				e.mails++
-				fail := failMail(e.mails)
-				e.mu.Unlock()
-				if inTx = !fail; fail {
-					reply("451 4.3.0 Try again later")
-				} else {
-					reply("250 2.1.0 Ok")
-				}
-			case strings.HasPrefix(cmd, "RSET"):
-				inTx = false
-				reply("250 2.0.0 Ok")
-			case strings.HasPrefix(cmd, "RCPT") && !inTx:
-				reply("503 5.5.1 Error: need MAIL command")
-			case strings.HasPrefix(cmd, "RCPT"):
-				reply("550 5.1.1 User unknown")
-			case strings.HasPrefix(cmd, "QUIT"):
-				return
-			}
-		}
+		},
 	}
 }
 
@@ -453,7 +390,7 @@ func (e *errorCounter) serve(failMail func(n int) bool) func(net.Conn) {
 func TestMailFailureKeepsAnErrorInReserve(t *testing.T) {
 	farm := fakes.NewMXFarm(t)
 	var e errorCounter
-	farm.Scripted("127.0.3.30", e.serve(func(n int) bool { return n == 1 }))
+	farm.Scripted("127.0.3.30", e.script(func(n int) bool { return n == 1 }).serve)
 	s := newScheduler(t, farm.Port, 2*time.Second, func(c *sched.Config) { c.PerServer, c.MaxRejects = 1, 10 })
 	var reqs []sched.Request
 	for i := range 30 {
@@ -468,9 +405,9 @@ func TestMailFailureKeepsAnErrorInReserve(t *testing.T) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, n := range e.sessions[1:] {
-		if n >= 10 {
-			t.Errorf("session %d made %d errors after the server's MAIL failure (all: %v)", i+2, n, e.sessions)
+	for session, n := range e.errors {
+		if session > 1 && n >= 10 {
+			t.Errorf("session %d made %d errors after the server's MAIL failure (all: %v)", session, n, e.errors)
 		}
 	}
 }
@@ -480,35 +417,20 @@ func TestMailFailureKeepsAnErrorInReserve(t *testing.T) {
 // gets its answer (catch-all unknown) without waiting for one.
 func TestHeldProbeRespectsFailedServer(t *testing.T) {
 	farm := fakes.NewMXFarm(t)
-	var sessions atomic.Int32
-	farm.Scripted("127.0.3.31", func(c net.Conn) {
-		n := sessions.Add(1)
-		br := bufio.NewReader(c)
-		fmt.Fprintf(c, "220 mx.h.zz ESMTP\r\n")
-		rcpts := 0
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch cmd := strings.TrimSpace(line); {
-			case strings.HasPrefix(cmd, "EHLO"):
-				fmt.Fprintf(c, "250-mx.h.zz\r\n250 PIPELINING\r\n")
-			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RSET"):
-				fmt.Fprintf(c, "250 2.0.0 Ok\r\n")
-			case strings.HasPrefix(cmd, "RCPT"):
-				// The first session answers its first RCPT late, then nothing more.
-				if rcpts++; n > 1 || rcpts == 1 {
-					if n == 1 {
-						time.Sleep(300 * time.Millisecond)
-					}
-					fmt.Fprintf(c, "250 2.1.5 Ok\r\n")
-				}
-			case strings.HasPrefix(cmd, "QUIT"):
-				return
-			}
+	var rcpts atomic.Int32
+	sc := &script{rcpt: func(session int, _ bool, _ string) string {
+		// The first session answers its first RCPT late, then nothing more.
+		switch {
+		case session > 1:
+			return "250 2.1.5 Ok"
+		case rcpts.Add(1) == 1:
+			time.Sleep(300 * time.Millisecond)
+			return "250 2.1.5 Ok"
 		}
-	})
+		return ""
+	}}
+	farm.Scripted("127.0.3.31", sc.serve)
+	sessions := &sc.sessions
 	s := newScheduler(t, farm.Port, 500*time.Millisecond, nil)
 	req := func(local string) sched.Request {
 		return sched.Request{Addr: local + "@h.zz", Domain: "h.zz", CatchAll: true, Hosts: []dnscheck.Host{host("mx.h.zz", "127.0.3.31")}}
