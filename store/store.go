@@ -135,8 +135,9 @@ func (s *Store) Path() string { return s.path }
 const openWait = 10 * time.Second
 
 // retryBusy runs f until it returns something other than SQLITE_BUSY, retrying for
-// openWait (a try may itself wait out the busy timeout, so Open waits 20 s at most). SQLite reports some lock conflicts at once, without its busy handler: a
-// journal-mode switch, or a schema read while another process creates the file.
+// openWait (a try may itself wait out the busy timeout, so Open waits 20 s at most).
+// SQLite reports some lock conflicts at once, without its busy handler: a journal-mode
+// switch, or a schema read while another process creates the file.
 func retryBusy(f func() error) error {
 	deadline := time.Now().Add(openWait)
 	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
